@@ -1,0 +1,43 @@
+# Sightline: the two commands a user needs are `make demo` and `make test`.
+# Each installs what it needs on a fresh Debian/Ubuntu machine first.
+
+SWIFT        ?= swift
+DEB_PACKAGES := libzmq3-dev libopenblas-dev libv4l-dev libturbojpeg0-dev libpng-dev pkg-config
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE_BIN  := .build/release/sightline
+
+.PHONY: all deps build test demo bench clean
+
+all: build
+
+## deps: install the system libraries (Debian -dev packages) that are missing
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## build: release build of the `sightline` command
+build: deps
+	$(SWIFT) build -c release --product sightline
+
+## test: build and run every test (tests that need a webcam report as skipped without one)
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## demo: the node's main job on the bundled recording
+demo: build
+	$(RELEASE_BIN) replay Recordings/demo --realtime --scale 1/2
+
+## bench: capture benchmarks (decode and replay), release build
+bench: build
+	$(RELEASE_BIN) bench capture
+
+clean:
+	rm -rf .build

@@ -1,0 +1,68 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Upcoming-feature flags are set once here and applied to every Swift target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Sightline",
+    products: [
+        .executable(name: "sightline", targets: ["SightlineCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian -dev packages; `make deps` installs them)
+        // libzmq.pc adds -isystem flags SwiftPM refuses; the headers are in /usr/include anyway.
+        .systemLibrary(name: "CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+
+        // MARK: C shim for what Swift cannot import from the V4L2 headers
+        .target(name: "CV4L2Shim", dependencies: ["CLibV4L2"]),
+
+        // MARK: Swift libraries, one concern each
+        .target(
+            name: "Imaging",
+            dependencies: ["CTurboJPEG", "CPNG"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Capture",
+            dependencies: [
+                "Imaging", "CV4L2Shim",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: The `sightline` command
+        .executableTarget(
+            name: "SightlineCLI",
+            dependencies: [
+                "Capture", "Imaging", "CZeroMQ", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CaptureTests",
+            dependencies: ["Capture", "Imaging", "CV4L2Shim", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks (median of repeated runs; run them on an otherwise idle machine).",
+        subcommands: [CaptureBench.self])
+}

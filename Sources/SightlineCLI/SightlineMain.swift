@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+/// Entry point. Parse errors and runtime errors are printed as one line,
+/// "sightline: error: ...", with a non-zero exit; help goes to stdout.
+@main
+enum SightlineMain {
+    static func main() async {
+        do {
+            var command = try Sightline.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = Sightline.exitCode(for: error)
+            if code == .success || error is CleanExit {
+                Sightline.exit(withError: error)
+            }
+            let message = Sightline.message(for: error)
+                .split(separator: "\n").first.map(String.init) ?? "\(error)"
+            FileHandle.standardError.write(Data("sightline: error: \(message)\n".utf8))
+            exit(code.rawValue)
+        }
+    }
+}
+
+struct Sightline: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sightline",
+        abstract: "A robotics perception node: camera capture, CLIP object scoring and grounded task intents.",
+        version: version,
+        subcommands: [
+            DevicesCommand.self,
+            RecordCommand.self,
+            ReplayCommand.self,
+            BenchCommand.self,
+            VersionCommand.self,
+        ]
+    )
+}
