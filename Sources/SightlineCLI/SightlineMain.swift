@@ -1,11 +1,19 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// Entry point. Parse errors and runtime errors are printed as one line,
 /// "sightline: error: ...", with a non-zero exit; help goes to stdout.
 @main
 enum SightlineMain {
     static func main() async {
+        // Logs go to stderr so that stdout stays clean for --json output.
+        let level = ProcessInfo.processInfo.environment["SIGHTLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
         do {
             var command = try Sightline.parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {

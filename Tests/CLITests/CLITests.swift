@@ -75,7 +75,11 @@ struct CLITests {
         let result = try CLI.run(["replay", folder.path, "--fps", "200", "--json"])
         #expect(result.status == 0)
         #expect(result.stderr.contains("b.jpg"))
-        let summary = try JSONSerialization.jsonObject(with: Data(result.stdout.split(separator: "\n").last!.utf8)) as! [String: Any]
+        // Warnings go to stderr; stdout is nothing but JSON lines.
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        for line in lines { #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)") }
+        let summary = try JSONSerialization.jsonObject(with: Data(lines.last!.utf8)) as! [String: Any]
         #expect(summary["frames"] as? Int == 2)
         #expect(summary["skipped"] as? Int == 1)
     }

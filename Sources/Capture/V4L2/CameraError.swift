@@ -1,5 +1,3 @@
-import Glibc
-
 /// Everything that can go wrong with a camera, each naming the device.
 public enum CameraError: Error, Equatable, CustomStringConvertible {
     case openFailed(path: String, errno: Int32)
@@ -29,16 +27,6 @@ public enum CameraError: Error, Equatable, CustomStringConvertible {
             return "\(path): control '\(name)': \(detail)"
         case .invalidRequest(let detail):
             return detail
-        }
-    }
-
-    /// Errors that mean the device went away, as opposed to a configuration problem.
-    public var isDisconnect: Bool {
-        switch self {
-        case .openFailed(_, let code), .ioctlFailed(_, _, let code):
-            return code == ENODEV || code == EIO || code == ENOENT || code == ENXIO
-        case .mmapFailed: return true
-        default: return false
         }
     }
 }
