@@ -36,6 +36,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Kernels",
+            dependencies: ["COpenBLAS", "ModelFiles"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "ModelFiles", swiftSettings: swiftSettings),
+        .target(
+            name: "CLIP",
+            dependencies: ["Kernels", "ModelFiles", "Imaging"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Capture",
             dependencies: [
                 "Imaging", "CV4L2Shim",
@@ -48,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CZeroMQ", "COpenBLAS",
+                "Capture", "Imaging", "CLIP", "Kernels", "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -56,6 +67,8 @@ let package = Package(
         ),
 
         // MARK: Tests
+        .testTarget(name: "KernelTests", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests",

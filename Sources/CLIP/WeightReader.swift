@@ -1,0 +1,33 @@
+import Kernels
+public import ModelFiles
+
+/// Reads named tensors from a checkpoint and checks each against the shape
+/// the configuration implies, so a config that disagrees with its weights is
+/// an error naming the tensor rather than a wrong answer or a crash.
+public struct WeightReader: Sendable {
+    let checkpoint: SafetensorsCheckpoint
+
+    public init(checkpoint: SafetensorsCheckpoint) {
+        self.checkpoint = checkpoint
+    }
+
+    func tensor(_ name: String, _ shape: [Int]) throws(CLIPError) -> FloatTensor {
+        do {
+            return try checkpoint.floats(name, shape: shape)
+        } catch {
+            throw .weights(error)
+        }
+    }
+
+    func linear(_ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) throws(CLIPError) -> Linear {
+        Linear(
+            weight: try tensor(prefix + ".weight", [outFeatures, inFeatures]),
+            bias: bias ? try tensor(prefix + ".bias", [outFeatures]) : nil)
+    }
+
+    func layerNorm(_ prefix: String, dimension: Int, epsilon: Float) throws(CLIPError) -> LayerNorm {
+        LayerNorm(
+            weight: try tensor(prefix + ".weight", [dimension]),
+            bias: try tensor(prefix + ".bias", [dimension]), epsilon: epsilon)
+    }
+}

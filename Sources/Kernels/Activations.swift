@@ -1,0 +1,66 @@
+/// Element-wise activations and the fast exp they use. These run over every
+/// MLP activation (tens of millions per image), so they avoid libm calls and
+/// stay in straight-line float code the compiler vectorises.
+public enum Activation: String, Sendable, Codable {
+    /// x · sigmoid(1.702 x), the activation of OpenAI's CLIP checkpoints.
+    case quickGELU = "quick_gelu"
+    /// x · Φ(x) with the exact error function (PyTorch's default GELU).
+    case gelu
+    /// The tanh approximation of GELU.
+    case geluTanh = "gelu_pytorch_tanh"
+
+    /// Applies the activation in place.
+    public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        switch self {
+        case .quickGELU:
+            for i in 0..<count {
+                let x = values[i]
+                values[i] = x / (1 + fastExp(-1.702 * x))
+            }
+        case .gelu:
+            for i in 0..<count {
+                let x = values[i]
+                values[i] = 0.5 * x * (1 + fastErf(x * 0.707_106_781_186_547_5))
+            }
+        case .geluTanh:
+            for i in 0..<count {
+                let x = values[i]
+                let u = 0.797_884_560_802_865_4 * (x + 0.044715 * x * x * x)
+                // tanh(u) = 1 - 2 / (exp(2u) + 1)
+                values[i] = 0.5 * x * (2 - 2 / (fastExp(2 * u) + 1))
+            }
+        }
+    }
+}
+
+/// exp(x) to a few ulp for |x| < 87, saturating outside: 2^n · p(r) with
+/// x = n ln 2 + r and a degree-6 polynomial on |r| <= ln2/2.
+@inline(__always)
+public func fastExp(_ x: Float) -> Float {
+    let clamped = min(max(x, -87.3), 88.3)
+    let n = (clamped * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
+    let r = clamped - n * 0.693_145_751_953_125 - n * 1.428_606_820_309_417_2e-06
+    var p: Float = 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+    return p * scale
+}
+
+/// erf(x) with absolute error below 1.5e-7 (Abramowitz and Stegun 7.1.26).
+@inline(__always)
+public func fastErf(_ x: Float) -> Float {
+    let a = abs(x)
+    let t = 1 / (1 + 0.327_591_1 * a)
+    var p: Float = 1.061_405_429
+    p = p * t - 1.453_152_027
+    p = p * t + 1.421_413_741
+    p = p * t - 0.284_496_736
+    p = p * t + 0.254_829_592
+    let y = 1 - p * t * fastExp(-a * a)
+    return x < 0 ? -y : y
+}
