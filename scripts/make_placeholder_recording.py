@@ -7,7 +7,7 @@ textured table under slowly changing light, with sensor noise, encoded as a
 webcam's MJPEG would be (4:2:2, quality 85), at 30 fps with a few ms of
 timestamp jitter. truth.jsonl gives each object's box per frame.
 
-    pip install numpy==2.4.6 pillow==12.0.0
+    pip install numpy==2.4.6 pillow==13.0.0
     python3 scripts/make_placeholder_recording.py --out Recordings/demo
 """
 import argparse

@@ -151,10 +151,13 @@ public struct CLIPImageProcessor: Sendable {
     }
 }
 
-/// Pillow's 8-bit bicubic resize, reproduced exactly (Resample.c): Keys cubic
-/// with a = -0.5, support widened by the scale when shrinking (antialiasing),
-/// weights normalised in double precision then rounded to 22-bit fixed point,
-/// horizontal pass first into an 8-bit image, then the vertical pass.
+/// Pillow's 8-bit bicubic resize, reproduced exactly (Resample.c, Pillow 13):
+/// Keys cubic with a = -0.5, support widened by the scale when shrinking
+/// (antialiasing), weights normalised in double precision then rounded to
+/// 22-bit fixed point, two passes through an 8-bit intermediate image. The
+/// pass order matters for the rounding: Pillow 13 runs the vertical pass first
+/// when the height shrinks by more than twice as many pixels as the width,
+/// horizontal first otherwise (Pillow 12 and older: always horizontal first).
 enum PillowBicubic {
     static let precisionBits = 22
 
@@ -204,11 +207,14 @@ enum PillowBicubic {
 
     static func resize(_ image: RGBImage, width: Int, height: Int) throws(ImagingError) -> RGBImage {
         var current = image
-        if width != current.width {
-            current = try pass(current, coefficients(input: current.width, output: width), horizontal: true)
-        }
-        if height != current.height {
-            current = try pass(current, coefficients(input: current.height, output: height), horizontal: false)
+        let shrinkH = image.height - height, shrinkW = image.width - width
+        let verticalFirst = shrinkH > 0 && shrinkH > 2 * shrinkW
+        for horizontal in verticalFirst ? [false, true] : [true, false] {
+            if horizontal, width != current.width {
+                current = try pass(current, coefficients(input: current.width, output: width), horizontal: true)
+            } else if !horizontal, height != current.height {
+                current = try pass(current, coefficients(input: current.height, output: height), horizontal: false)
+            }
         }
         return current
     }
