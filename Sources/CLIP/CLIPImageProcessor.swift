@@ -100,47 +100,48 @@ public struct CLIPImageProcessor: Sendable {
     }
 
     /// Preprocesses one image into `3 * outputHeight * outputWidth` floats at `output`.
+    ///
+    /// Resize, crop, rescale and normalise are fused: only the pixels inside the
+    /// crop window are resampled, and the second resampling pass writes the
+    /// normalised floats directly, so the only intermediate is the 8-bit image
+    /// between Pillow's two passes.
     public func process(_ image: RGBImage, into output: UnsafeMutablePointer<Float>) throws(CLIPError) {
         let c = configuration
-        var resized = image
+        var resizedWidth = image.width, resizedHeight = image.height
         if c.doResize {
             let target = Self.resizedSize(width: image.width, height: image.height, shortestEdge: c.shortestEdge)
             guard target.width > 0, target.height > 0 else {
                 throw .invalidInput("a \(image.width)x\(image.height) image cannot be resized to a \(c.shortestEdge)-pixel short side")
             }
-            do {
-                resized = try PillowBicubic.resize(image, width: target.width, height: target.height)
-            } catch {
-                throw .invalidInput(error.description)
-            }
+            (resizedWidth, resizedHeight) = target
         } else if !c.doCenterCrop, image.width != c.shortestEdge || image.height != c.shortestEdge {
             throw .invalidInput("without resize or crop the image must already be \(c.shortestEdge)x\(c.shortestEdge)")
         }
-        let outH = outputHeight, outW = outputWidth
-        // Center crop offsets as transformers computes them; negative means zero padding.
-        let top = c.doCenterCrop ? (resized.height - outH) / 2 : 0
-        let left = c.doCenterCrop ? (resized.width - outW) / 2 : 0
+        let outH = outputHeight, outW = outputWidth, plane = outH * outW
+        // Center crop offsets as transformers computes them (floor division); outside the
+        // resized image the crop is zero padding, normalised like any other pixel.
+        let top = c.doCenterCrop ? floorDivide(resizedHeight - outH, 2) : 0
+        let left = c.doCenterCrop ? floorDivide(resizedWidth - outW, 2) : 0
         let scale = c.doRescale ? c.rescaleFactor : 1
-        let plane = outH * outW
-        resized.pixels.withUnsafeBufferPointer { src in
-            for channel in 0..<3 {
-                let mean = c.doNormalize ? c.imageMean[channel] : 0
-                let std = c.doNormalize ? c.imageStd[channel] : 1
-                let out = output + channel * plane
-                for y in 0..<outH {
-                    let sy = y + top
-                    for x in 0..<outW {
-                        let sx = x + left
-                        let value: Float
-                        if sy >= 0, sy < resized.height, sx >= 0, sx < resized.width {
-                            value = Float(src[(sy * resized.width + sx) * 3 + channel])
-                        } else {
-                            value = 0
-                        }
-                        out[y * outW + x] = (value * scale - mean) / std
-                    }
-                }
-            }
+        let mean = c.doNormalize ? c.imageMean : [0, 0, 0]
+        let std = c.doNormalize ? c.imageStd : [1, 1, 1]
+        for channel in 0..<3 {
+            let padding = (0 * scale - mean[channel]) / std[channel]
+            (output + channel * plane).update(repeating: padding, count: plane)
+        }
+        let rows = max(0, top)..<min(resizedHeight, top + outH)
+        let columns = max(0, left)..<min(resizedWidth, left + outW)
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        let write = { (x: Int, y: Int, r: UInt8, g: UInt8, b: UInt8) in
+            let o = (y - top) * outW + (x - left)
+            output[o] = (Float(r) * scale - mean[0]) / std[0]
+            output[plane + o] = (Float(g) * scale - mean[1]) / std[1]
+            output[2 * plane + o] = (Float(b) * scale - mean[2]) / std[2]
+        }
+        do {
+            try PillowBicubic.resize(image, width: resizedWidth, height: resizedHeight, rows: rows, columns: columns, write: write)
+        } catch {
+            throw .invalidInput(error.description)
         }
     }
 
@@ -205,53 +206,121 @@ enum PillowBicubic {
         return result
     }
 
+    /// The whole resized image.
     static func resize(_ image: RGBImage, width: Int, height: Int) throws(ImagingError) -> RGBImage {
-        var current = image
-        let shrinkH = image.height - height, shrinkW = image.width - width
-        let verticalFirst = shrinkH > 0 && shrinkH > 2 * shrinkW
-        for horizontal in verticalFirst ? [false, true] : [true, false] {
-            if horizontal, width != current.width {
-                current = try pass(current, coefficients(input: current.width, output: width), horizontal: true)
-            } else if !horizontal, height != current.height {
-                current = try pass(current, coefficients(input: current.height, output: height), horizontal: false)
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        try out.withUnsafeMutableBufferPointer { (buffer) throws(ImagingError) in
+            let pixels = buffer.baseAddress!
+            try resize(image, width: width, height: height, rows: 0..<height, columns: 0..<width) { x, y, r, g, b in
+                let o = (y * width + x) * 3
+                (pixels[o], pixels[o + 1], pixels[o + 2]) = (r, g, b)
             }
         }
-        return current
+        return try RGBImage(width: width, height: height, pixels: out)
     }
 
-    private static func pass(_ image: RGBImage, _ coefficients: Coefficients, horizontal: Bool) throws(ImagingError) -> RGBImage {
-        let outW = horizontal ? coefficients.start.count : image.width
-        let outH = horizontal ? image.height : coefficients.start.count
-        var out = [UInt8](repeating: 0, count: outW * outH * 3)
+    /// Resizes to `width x height` but computes only the output pixels in
+    /// `rows x columns`, handing each to `write(x, y, r, g, b)`. The first pass
+    /// computes only what the second needs; the results are bit-identical to
+    /// cropping Pillow's full resize.
+    static func resize(
+        _ image: RGBImage, width: Int, height: Int, rows: Range<Int>, columns: Range<Int>,
+        write: (Int, Int, UInt8, UInt8, UInt8) -> Void
+    ) throws(ImagingError) {
+        guard width > 0, height > 0, rows.lowerBound >= 0, rows.upperBound <= height,
+              columns.lowerBound >= 0, columns.upperBound <= width else {
+            throw .invalidSize("cannot resize \(image.width)x\(image.height) to \(width)x\(height) rows \(rows) columns \(columns)")
+        }
+        let horizontal = width == image.width ? nil : coefficients(input: image.width, output: width)
+        let vertical = height == image.height ? nil : coefficients(input: image.height, output: height)
+        let shrinkH = image.height - height, shrinkW = image.width - width
+        let verticalFirst = shrinkH > 0 && shrinkH > 2 * shrinkW
+        // Source rows (or columns) the second pass reads, so the first pass computes only those.
+        func span(_ c: Coefficients?, _ outputs: Range<Int>) -> Range<Int> {
+            guard let c else { return outputs }
+            let low = outputs.map { c.start[$0] }.min()!, high = outputs.map { c.start[$0] + c.count[$0] }.max()!
+            return low..<max(low, high)
+        }
+        if verticalFirst {
+            let needColumns = span(horizontal, columns)
+            let middle = try pass(image, vertical, along: .vertical, outputs: rows, across: needColumns)
+            emit(middle, horizontal, along: .horizontal, outputs: columns, across: 0..<rows.count,
+                 sourceOffset: needColumns.lowerBound) { x, y, r, g, b in write(x, rows.lowerBound + y, r, g, b) }
+        } else {
+            let needRows = span(vertical, rows)
+            let middle = try pass(image, horizontal, along: .horizontal, outputs: columns, across: needRows)
+            emit(middle, vertical, along: .vertical, outputs: rows, across: 0..<columns.count,
+                 sourceOffset: needRows.lowerBound) { x, y, r, g, b in write(columns.lowerBound + x, y, r, g, b) }
+        }
+    }
+
+    enum Axis { case horizontal, vertical }
+
+    /// One pass into a new 8-bit image holding `outputs` along the axis and `across` the other way.
+    private static func pass(
+        _ image: RGBImage, _ coefficients: Coefficients?, along axis: Axis, outputs: Range<Int>, across: Range<Int>
+    ) throws(ImagingError) -> RGBImage {
+        let w = axis == .horizontal ? outputs.count : across.count
+        let h = axis == .horizontal ? across.count : outputs.count
+        var out = [UInt8](repeating: 0, count: w * h * 3)
+        out.withUnsafeMutableBufferPointer { buffer in
+            let pixels = buffer.baseAddress!
+            emit(image, coefficients, along: axis, outputs: outputs, across: across, sourceOffset: 0) { x, y, r, g, b in
+                let (ox, oy) = axis == .horizontal ? (x - outputs.lowerBound, y - across.lowerBound)
+                                                   : (x - across.lowerBound, y - outputs.lowerBound)
+                let o = (oy * w + ox) * 3
+                (pixels[o], pixels[o + 1], pixels[o + 2]) = (r, g, b)
+            }
+        }
+        return try RGBImage(width: max(1, w), height: max(1, h), pixels: w * h == 0 ? [0, 0, 0] : out)
+    }
+
+    /// Resamples along one axis. `outputs` are output indices along the axis; `across` are
+    /// line indices the other way (in `image`'s coordinates). Source positions along the axis
+    /// are shifted by `sourceOffset` (the first line the previous pass kept). Without
+    /// coefficients the axis is copied.
+    private static func emit(
+        _ image: RGBImage, _ coefficients: Coefficients?, along axis: Axis, outputs: Range<Int>, across: Range<Int>,
+        sourceOffset: Int, write: (Int, Int, UInt8, UInt8, UInt8) -> Void
+    ) {
         let half = Int64(1) << (precisionBits - 1)
+        let stepAlong = axis == .horizontal ? 3 : image.width * 3
+        let stepAcross = axis == .horizontal ? image.width * 3 : 3
         image.pixels.withUnsafeBufferPointer { src in
-            coefficients.weights.withUnsafeBufferPointer { weights in
-                out.withUnsafeMutableBufferPointer { dst in
-                    for y in 0..<outH {
-                        for x in 0..<outW {
-                            let o = horizontal ? x : y
-                            let start = coefficients.start[o], n = coefficients.count[o]
-                            let w = weights.baseAddress! + o * coefficients.width
-                            var r = half, g = half, b = half
-                            for i in 0..<n {
-                                let s = horizontal ? (y * image.width + start + i) * 3 : ((start + i) * image.width + x) * 3
-                                let k = Int64(w[i])
-                                r += Int64(src[s]) * k
-                                g += Int64(src[s + 1]) * k
-                                b += Int64(src[s + 2]) * k
-                            }
-                            let d = (y * outW + x) * 3
-                            dst[d] = clamp8(r >> Int64(precisionBits))
-                            dst[d + 1] = clamp8(g >> Int64(precisionBits))
-                            dst[d + 2] = clamp8(b >> Int64(precisionBits))
+            for line in across {
+                let lineBase = line * stepAcross
+                for o in outputs {
+                    let (x, y) = axis == .horizontal ? (o, line) : (line, o)
+                    guard let c = coefficients else {
+                        let s = lineBase + (o - sourceOffset) * stepAlong
+                        write(x, y, src[s], src[s + 1], src[s + 2])
+                        continue
+                    }
+                    let start = c.start[o] - sourceOffset, n = c.count[o]
+                    var r = half, g = half, b = half
+                    c.weights.withUnsafeBufferPointer { weights in
+                        let w = weights.baseAddress! + o * c.width
+                        var s = lineBase + start * stepAlong
+                        for i in 0..<n {
+                            let k = Int64(w[i])
+                            r += Int64(src[s]) * k
+                            g += Int64(src[s + 1]) * k
+                            b += Int64(src[s + 2]) * k
+                            s += stepAlong
                         }
                     }
+                    write(x, y, clamp8(r >> Int64(precisionBits)), clamp8(g >> Int64(precisionBits)), clamp8(b >> Int64(precisionBits)))
                 }
             }
         }
-        return try RGBImage(width: outW, height: outH, pixels: out)
     }
 
     @inline(__always)
-    private static func clamp8(_ value: Int64) -> UInt8 { UInt8(clamping: min(255, max(0, value))) }
+    static func clamp8(_ value: Int64) -> UInt8 { UInt8(clamping: min(255, max(0, value))) }
+}
+
+/// Python's floor division, for crop offsets that can be negative (padding).
+func floorDivide(_ a: Int, _ b: Int) -> Int {
+    let q = a / b
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
 }

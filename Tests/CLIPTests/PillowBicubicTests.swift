@@ -27,6 +27,26 @@ import Testing
         }
     }
 
+    @Test func resamplingAWindowEqualsCroppingTheFullResize() throws {
+        var rng = SplitMix64(seed: 12)
+        for _ in 0..<40 {
+            let w = 2 + rng.next(upTo: 60), h = 2 + rng.next(upTo: 60)
+            let ow = 1 + rng.next(upTo: 70), oh = 1 + rng.next(upTo: 70)
+            let image = try SyntheticScene.make(width: w, height: h, seed: rng.next(), noise: 30)
+            let full = try PillowBicubic.resize(image, width: ow, height: oh)
+            let x0 = rng.next(upTo: ow), y0 = rng.next(upTo: oh)
+            let columns = x0..<(x0 + 1 + rng.next(upTo: ow - x0)), rows = y0..<(y0 + 1 + rng.next(upTo: oh - y0))
+            var mismatches = 0, visited = 0
+            try PillowBicubic.resize(image, width: ow, height: oh, rows: rows, columns: columns) { x, y, r, g, b in
+                visited += 1
+                let o = (y * ow + x) * 3
+                if full.pixels[o] != r || full.pixels[o + 1] != g || full.pixels[o + 2] != b { mismatches += 1 }
+            }
+            #expect(visited == rows.count * columns.count)
+            #expect(mismatches == 0, "\(w)x\(h) -> \(ow)x\(oh) window \(columns) x \(rows)")
+        }
+    }
+
     @Test func resizedSizeFollowsTransformers() {
         #expect(CLIPImageProcessor.resizedSize(width: 640, height: 480, shortestEdge: 224) == (298, 224))
         #expect(CLIPImageProcessor.resizedSize(width: 480, height: 640, shortestEdge: 224) == (224, 298))
