@@ -14,19 +14,23 @@ struct Badness: Sendable {
     }
 
     private let alternatives: [[Item]]
-    /// Every alternative needs one character of this set (non-ASCII letters and
-    /// symbols); text without any cannot be bad. Nil when that does not hold.
-    private let required: ScalarSet?
+    /// Every alternative contains a "key" item: a plain set of non-ASCII
+    /// characters (a mojibake letter or symbol). For each such character, the
+    /// alternatives it is a key of and the possible distances from the start of a
+    /// match to the key. Matching is only tried around these characters, which
+    /// keeps long clean text fast.
+    private let keyed: [UInt32: [(alternative: Int, offsets: [Int])]]
     private let word = ScalarSet(table: GeneratedCaseTables.reWord)
+    private let space = ScalarSet(table: GeneratedPatternTables.isSpace)
 
     init(table: String) {
         let text = TableText.unwrapped(table)
         var alternatives: [[Item]] = []
-        var requiredRanges: [ClosedRange<UInt32>] = []
-        var everyAlternativeHasOne = true
+        var keyed: [UInt32: [(alternative: Int, offsets: [Int])]] = [:]
         for alternative in text.split(separator: UInt8(ascii: ";")) {
             var items: [Item] = []
-            var found = false
+            var key: (ranges: [ClosedRange<UInt32>], offsets: [Int])? = nil
+            var offsets: Set<Int> = [0]  // characters consumed before the current item
             for field in alternative.split(separator: UInt8(ascii: "/")) {
                 var body = field[...]
                 let optional = body.last == UInt8(ascii: "?")
@@ -34,6 +38,7 @@ struct Badness: Sendable {
                 switch body.first {
                 case UInt8(ascii: "^"):
                     items.append(Item(element: .start, optional: optional))
+                    continue
                 case UInt8(ascii: "."):
                     items.append(Item(element: .anyButNewline, optional: optional))
                 default:
@@ -46,23 +51,34 @@ struct Badness: Sendable {
                     let space = flags.contains(UInt8(ascii: "S")), word = flags.contains(UInt8(ascii: "W"))
                     let negated = flags.contains(UInt8(ascii: "N"))
                     items.append(Item(element: .set(ScalarSet(ranges), space: space, word: word, negated: negated), optional: optional))
-                    if !found && !optional && !space && !word && !negated && ranges.allSatisfy({ $0.lowerBound >= 0x80 }) {
-                        requiredRanges += ranges
-                        found = true
+                    if key == nil && !optional && !space && !word && !negated && !ranges.isEmpty
+                        && ranges.allSatisfy({ $0.lowerBound >= 0x80 })
+                    {
+                        key = (ranges, offsets.sorted())
                     }
                 }
+                offsets = optional ? offsets.union(offsets.map { $0 + 1 }) : Set(offsets.map { $0 + 1 })
             }
-            everyAlternativeHasOne = everyAlternativeHasOne && found
+            // The generator's table always has a key item; without one this
+            // alternative could never be tried, so fail loudly in tests.
+            precondition(key != nil, "BADNESS_RE alternative without a non-ASCII set")
+            for range in key!.ranges {
+                for c in range { keyed[c, default: []].append((alternatives.count, key!.offsets)) }
+            }
             alternatives.append(items)
         }
         self.alternatives = alternatives
-        required = everyAlternativeHasOne ? ScalarSet(requiredRanges) : nil
+        self.keyed = keyed
     }
 
     func isBad(_ text: [UInt32]) -> Bool {
-        if let required, !text.contains(where: { $0 >= 0x80 && required.contains($0) }) { return false }
-        for start in 0..<text.count {
-            for alternative in alternatives where matches(alternative, 0, text, start) { return true }
+        for (i, c) in text.enumerated() where c >= 0x80 {
+            guard let candidates = keyed[c] else { continue }
+            for (alternative, offsets) in candidates {
+                for offset in offsets where i >= offset && matches(alternatives[alternative], 0, text, i - offset) {
+                    return true
+                }
+            }
         }
         return false
     }
@@ -87,7 +103,7 @@ struct Badness: Sendable {
             return c != 0x0A
         case .set(let set, let space, let wordClass, let negated):
             var inside = set.contains(c)
-            if !inside && space { inside = CharacterClasses.shared.flags(c).contains(.pythonSpace) }
+            if !inside && space { inside = self.space.contains(c) }
             if !inside && wordClass { inside = word.contains(c) }
             return inside != negated
         }
