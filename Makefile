@@ -2,7 +2,7 @@
 # Each installs what it needs on a fresh Debian/Ubuntu machine first.
 
 SWIFT        ?= swift
-DEB_PACKAGES := libzmq3-dev libopenblas-dev libv4l-dev libturbojpeg0-dev libpng-dev pkg-config
+DEB_PACKAGES := libzmq3-dev libopenblas-dev libv4l-dev libturbojpeg0-dev libpng-dev zlib1g-dev pkg-config
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN  := .build/release/sightline
 

@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CLibV4L2", pkgConfig: "libv4l2", providers: [.apt(["libv4l-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: C shim for what Swift cannot import from the V4L2 headers
         .target(name: "CV4L2Shim", dependencies: ["CLibV4L2"]),
@@ -54,6 +55,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Tokenizers",
+            dependencies: ["CZlib"],
+            swiftSettings: swiftSettings
+        ),
 
         // MARK: The `sightline` command
         .executableTarget(
@@ -76,6 +82,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
