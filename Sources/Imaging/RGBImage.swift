@@ -30,6 +30,7 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
     case corruptJPEG(String)
     case corruptPNG(String)
     case encodeFailed(String)
+    case unreadable(String)
 
     public var description: String {
         switch self {
@@ -37,6 +38,7 @@ public enum ImagingError: Error, Equatable, CustomStringConvertible {
         case .corruptJPEG(let m): return "corrupt JPEG: \(m)"
         case .corruptPNG(let m): return "corrupt PNG: \(m)"
         case .encodeFailed(let m): return "encode failed: \(m)"
+        case .unreadable(let m): return m
         }
     }
 }

@@ -45,6 +45,8 @@ struct Sightline: AsyncParsableCommand {
             DevicesCommand.self,
             RecordCommand.self,
             ReplayCommand.self,
+            ClipCommand.self,
+            TokenizeCommand.self,
             BenchCommand.self,
             VersionCommand.self,
         ]

@@ -25,7 +25,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def median_ms(fn, iterations):
-    fn()
+    for _ in range(3):  # warm-up: oneDNN primitive creation, first touch of weights
+        fn()
     samples = []
     for _ in range(iterations):
         t0 = time.perf_counter()

@@ -67,7 +67,7 @@ struct CLIPBench: AsyncParsableCommand {
                 [Int32(vocab - 2)] + (0..<(promptTokens - 2)).map { _ in Int32(rng.next(upTo: vocab - 2)) } + [Int32(vocab - 1)]
             }
             func median(_ body: () throws -> Void) rethrows -> Double {
-                try body()  // warm-up (and first-touch of the mapped weights)
+                for _ in 0..<3 { try body() }  // warm-up (and first touch of the mapped weights)
                 var samples: [Double] = []
                 for _ in 0..<iterations {
                     let start = DispatchTime.now().uptimeNanoseconds
