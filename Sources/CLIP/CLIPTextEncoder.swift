@@ -27,13 +27,9 @@ public final class CLIPTextEncoder: @unchecked Sendable {
         let d = c.hiddenSize
         tokenEmbedding = try weights.tensor(prefix + ".embeddings.token_embedding.weight", [c.vocabSize, d])
         positions = try weights.tensor(prefix + ".embeddings.position_embedding.weight", [c.maxPositionEmbeddings, d])
-        var layers: [EncoderLayer] = []
-        for i in 0..<c.numHiddenLayers {
-            layers.append(try EncoderLayer(
-                weights, prefix: "\(prefix).encoder.layers.\(i)", hidden: d, intermediate: c.intermediateSize,
-                heads: c.numAttentionHeads, activation: c.hiddenAct, epsilon: c.layerNormEps))
-        }
-        self.layers = layers
+        layers = try EncoderLayer.stack(
+            weights, prefix: prefix, count: c.numHiddenLayers, hidden: d, intermediate: c.intermediateSize,
+            heads: c.numAttentionHeads, activation: c.hiddenAct, epsilon: c.layerNormEps)
         finalNorm = try weights.layerNorm(prefix + ".final_layer_norm", dimension: d, epsilon: c.layerNormEps)
         scratch = Workspace(dimension: d, intermediate: c.intermediateSize)
     }

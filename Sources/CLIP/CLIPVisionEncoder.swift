@@ -33,13 +33,9 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         patchWeight = try weights.tensor(prefix + ".embeddings.patch_embedding.weight", [d, c.numChannels, c.patchSize, c.patchSize])
         positions = try weights.tensor(prefix + ".embeddings.position_embedding.weight", [c.tokens, d])
         preNorm = try weights.layerNorm(prefix + ".pre_layrnorm", dimension: d, epsilon: c.layerNormEps)
-        var layers: [EncoderLayer] = []
-        for i in 0..<c.numHiddenLayers {
-            layers.append(try EncoderLayer(
-                weights, prefix: "\(prefix).encoder.layers.\(i)", hidden: d, intermediate: c.intermediateSize,
-                heads: c.numAttentionHeads, activation: c.hiddenAct, epsilon: c.layerNormEps))
-        }
-        self.layers = layers
+        layers = try EncoderLayer.stack(
+            weights, prefix: prefix, count: c.numHiddenLayers, hidden: d, intermediate: c.intermediateSize,
+            heads: c.numAttentionHeads, activation: c.hiddenAct, epsilon: c.layerNormEps)
         postNorm = try weights.layerNorm(prefix + ".post_layernorm", dimension: d, epsilon: c.layerNormEps)
         let patchFeatures = c.numChannels * c.patchSize * c.patchSize
         scratch = Workspace(dimension: d, intermediate: c.intermediateSize, extraPerRow: patchFeatures)

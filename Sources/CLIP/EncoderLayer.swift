@@ -26,6 +26,20 @@ public struct EncoderLayer: Sendable {
         attention = AttentionShape(heads: heads, headDimension: hidden / heads)
     }
 
+    /// The `count` blocks under `prefix.encoder.layers.N`, as both CLIP towers name them.
+    static func stack(
+        _ weights: WeightReader, prefix: String, count: Int, hidden: Int, intermediate: Int, heads: Int,
+        activation: Activation, epsilon: Float
+    ) throws(CLIPError) -> [EncoderLayer] {
+        var layers: [EncoderLayer] = []
+        for i in 0..<count {
+            layers.append(try EncoderLayer(
+                weights, prefix: "\(prefix).encoder.layers.\(i)", hidden: hidden, intermediate: intermediate,
+                heads: heads, activation: activation, epsilon: epsilon))
+        }
+        return layers
+    }
+
     /// Runs the block over `sequences` sequences of `tokens` rows each, in place on `hidden`.
     func callAsFunction(
         _ hidden: UnsafeMutablePointer<Float>, sequences: Int, tokens: Int, causal: Bool,

@@ -37,7 +37,8 @@ public enum Activation: String, Sendable, Codable {
     }
 }
 
-/// exp over eight lanes, with the same method and accuracy as the scalar `fastExp`.
+/// exp over eight lanes to a few ulp for |x| < 87, saturating outside: 2^n · p(r)
+/// with x = n ln 2 + r and a degree-6 polynomial on |r| <= ln2/2.
 /// Rounding uses the 1.5·2²³ trick and the exponent is built with integer
 /// adds and shifts (no float-to-int conversion, which Swift's generic SIMD
 /// initialiser does lane by lane), so the loop stays in vector instructions.
@@ -76,34 +77,28 @@ public func fastErf(_ x: SIMD8<Float>) -> SIMD8<Float> {
     return y.replacing(with: -y, where: x .< zero)
 }
 
-/// exp(x) to a few ulp for |x| < 87, saturating outside: 2^n · p(r) with
-/// x = n ln 2 + r and a degree-6 polynomial on |r| <= ln2/2.
+/// Scalar exp and erf, the same functions as the vector ones, for the odd value.
 @inline(__always)
-public func fastExp(_ x: Float) -> Float {
-    let clamped = min(max(x, -87.3), 88.3)
-    let n = (clamped * 1.442_695_040_888_963_4).rounded(.toNearestOrEven)
-    let r = clamped - n * 0.693_145_751_953_125 - n * 1.428_606_820_309_417_2e-06
-    var p: Float = 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    let scale = Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
-    return p * scale
-}
+public func fastExp(_ x: Float) -> Float { fastExp(SIMD8(repeating: x))[0] }
 
-/// erf(x) with absolute error below 1.5e-7 (Abramowitz and Stegun 7.1.26).
 @inline(__always)
-public func fastErf(_ x: Float) -> Float {
-    let a = abs(x)
-    let t = 1 / (1 + 0.327_591_1 * a)
-    var p: Float = 1.061_405_429
-    p = p * t - 1.453_152_027
-    p = p * t + 1.421_413_741
-    p = p * t - 0.284_496_736
-    p = p * t + 0.254_829_592
-    let y = 1 - p * t * fastExp(-a * a)
-    return x < 0 ? -y : y
+public func fastErf(_ x: Float) -> Float { fastErf(SIMD8(repeating: x))[0] }
+
+/// `values[i] = exp(values[i] - shift)` for `count` values; returns their sum.
+@inline(__always)
+func exponentiate(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+    let raw = UnsafeMutableRawPointer(values)
+    var sums = SIMD8<Float>(repeating: 0)
+    let vectors = count / 8
+    for v in 0..<vectors {
+        let e = fastExp(raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self) - shift)
+        raw.storeBytes(of: e, toByteOffset: v * 32, as: SIMD8<Float>.self)
+        sums += e
+    }
+    var sum = sums.sum()
+    for i in (vectors * 8)..<count {
+        values[i] = fastExp(values[i] - shift)
+        sum += values[i]
+    }
+    return sum
 }

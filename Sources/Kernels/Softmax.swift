@@ -10,13 +10,7 @@ public func softmaxRows(_ values: UnsafeMutablePointer<Float>, rows: Int, column
             for i in 0..<columns { row[i] = 1 / Float(columns) }
             continue
         }
-        var sum: Float = 0
-        for i in 0..<columns {
-            let e = fastExp(row[i] - maximum)
-            row[i] = e
-            sum += e
-        }
-        let inverse = 1 / sum
+        let inverse = 1 / exponentiate(row, count: columns, shift: maximum)
         for i in 0..<columns { row[i] *= inverse }
     }
 }
