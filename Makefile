@@ -6,7 +6,9 @@ DEB_PACKAGES := libzmq3-dev libopenblas-dev libv4l-dev libturbojpeg0-dev libpng-
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN  := .build/release/sightline
 
-.PHONY: all deps build test demo bench clean
+MODELS_DIR   ?= $(HOME)/.cache/sightline/models
+
+.PHONY: all deps build test demo bench models clean
 
 all: build
 
@@ -38,6 +40,10 @@ demo: build
 ## bench: capture benchmarks (decode and replay), release build
 bench: build
 	$(RELEASE_BIN) bench capture
+
+## models: fetch and verify the default interpreter model (Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF)
+models:
+	python3 scripts/models/fetch_qwen_gguf.py --out $(MODELS_DIR)
 
 clean:
 	rm -rf .build
