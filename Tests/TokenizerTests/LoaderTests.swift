@@ -78,8 +78,9 @@ import Testing
 /// 512 byte tokens, the first 300 CLIP merges and the two special tokens.
 enum TinyVocabulary {
     static let merges: [([Unicode.Scalar], [Unicode.Scalar])] = {
-        let all = FileWriting.merges(of: try! TestSupport.clip().vocabulary)
-        return Array(all.prefix(300))
+        // Without the shared vocabulary this is empty and the tests using it fail (not crash).
+        guard let clip = try? TestSupport.clip() else { return [] }
+        return Array(FileWriting.merges(of: clip.vocabulary).prefix(300))
     }()
 
     static let tokens: [[Unicode.Scalar]?] = {
