@@ -64,7 +64,7 @@ import Testing
             folder.write("frames.jsonl", mutatedIndex)
             folder.write("meta.json", round % 3 == 0 ? Self.mutations(of: meta, count: 1, rng: &rng)[0] : meta)
             do {
-                let source = try ReplaySource(path: folder.path, options: .init(timing: .fast))
+                let source = try ReplaySource(path: folder.path, options: .init(timing: .fast), logger: LogRecorder().logger)
                 var frames = 0
                 while let _ = try source.nextFrame() { frames += 1 }
                 #expect(frames + Int(source.statistics.skipped) >= source.entries.count)
