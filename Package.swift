@@ -30,6 +30,9 @@ let package = Package(
         // MARK: C shim for what Swift cannot import from the V4L2 headers
         .target(name: "CV4L2Shim", dependencies: ["CLibV4L2"]),
 
+        // MARK: C kernels (experimental AVX512_BF16 GEMM; AVX-512 only via per-function target attributes)
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("pthread")]),
+
         // MARK: Swift libraries, one concern each
         .target(
             name: "Imaging",
@@ -38,13 +41,13 @@ let package = Package(
         ),
         .target(
             name: "Kernels",
-            dependencies: ["COpenBLAS", "ModelFiles"],
+            dependencies: ["COpenBLAS", "CKernels", "ModelFiles"],
             swiftSettings: swiftSettings
         ),
         .target(name: "ModelFiles", swiftSettings: swiftSettings),
         .target(
             name: "CLIP",
-            dependencies: ["Kernels", "ModelFiles", "Imaging"],
+            dependencies: ["Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -65,16 +68,23 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CLIP", "Kernels", "CZeroMQ", "COpenBLAS",
+                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
 
+        // MARK: bf16 GEMM experiment: OpenBLAS sgemm vs the AVX512_BF16 kernel on CLIP's shapes
+        .executableTarget(
+            name: "bf16-bench",
+            dependencies: ["COpenBLAS", "CKernels"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
-        .testTarget(name: "KernelTests", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging"], swiftSettings: swiftSettings),
+        .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests",
