@@ -29,6 +29,14 @@ public final class BF16Weight: @unchecked Sendable {
     /// The CPU has AVX512F/BW/VL/BF16 and the OS saves the zmm state.
     public static let isSupported: Bool = sl_cpu_has_avx512_bf16() != 0
 
+    /// Threads of the bf16 GEMM, 1 unless set. On the 2-vCPU development machine (two
+    /// SMT-like threads of one core) one thread already reaches ~90% of the core's
+    /// vdpbf16ps peak and a second one only adds contention.
+    public static var threads: Int {
+        get { Int(sl_bf16_get_threads()) }
+        set { sl_bf16_set_threads(Int32(max(1, newValue))) }
+    }
+
     public let outFeatures: Int
     public let inFeatures: Int
     private let packed: UnsafeMutablePointer<UInt16>

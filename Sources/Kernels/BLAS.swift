@@ -1,4 +1,3 @@
-import CKernels
 import COpenBLAS
 
 /// Matrix products through OpenBLAS. Everything is row-major float32, the
@@ -6,10 +5,8 @@ import COpenBLAS
 public enum BLAS {
     /// OpenBLAS's thread count. Set it explicitly from configuration: its
     /// default (all cores) fights with everything else on a small robot host.
-    /// It also sets the experimental bf16 GEMM's thread count (see `MatmulPrecision`).
     public static func setThreads(_ count: Int) {
         openblas_set_num_threads(Int32(max(1, count)))
-        sl_bf16_set_threads(Int32(max(1, count)))
     }
 
     public static var threads: Int { Int(openblas_get_num_threads()) }

@@ -71,7 +71,16 @@ do {
         for _ in 0..<n { sl_bf16_pool_noop() }
         samples.append((now() - t0) / Double(n) * 1e6)
     }
-    print(String(format: "pool fork-join round trip (empty job, 2 threads): %.2f µs median", median(samples)))
+    print(String(format: "pool fork-join round trip (empty job, 2 threads), worker spinning: %.2f µs median", median(samples)))
+    // After 1 ms idle the worker has stopped spinning and sleeps on the condition variable.
+    var woken: [Double] = []
+    for _ in 0..<200 {
+        usleep(1000)
+        let t0 = now()
+        sl_bf16_pool_noop()
+        woken.append((now() - t0) * 1e6)
+    }
+    print(String(format: "pool fork-join round trip, worker asleep (futex wake): %.2f µs median", median(woken)))
 }
 
 print("GFLOP/s = 2*M*N*K / time; median of \(reps) alternating repetitions; ratio = bf16 / OpenBLAS")

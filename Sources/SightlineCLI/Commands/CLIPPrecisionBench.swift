@@ -18,19 +18,23 @@ struct CLIPPrecisionBench: AsyncParsableCommand {
     @Option(help: "Timed repetitions per measurement (alternating fp32, bf16).")
     var iterations: Int = 15
 
-    @Option(help: "Threads (OpenBLAS and the bf16 kernel).")
+    @Option(help: "OpenBLAS threads (both models use OpenBLAS for attention and the patch embedding).")
     var threads: Int = 2
+
+    @Option(help: "Threads of the bf16 kernel.")
+    var bf16Threads: Int = 1
 
     func validate() throws {
         guard (1...1000).contains(iterations) else { throw ValidationError("--iterations must be 1...1000") }
-        guard (1...8).contains(threads) else { throw ValidationError("--threads must be 1...8") }
+        guard (1...8).contains(threads), (1...8).contains(bf16Threads) else { throw ValidationError("--threads and --bf16-threads must be 1...8") }
     }
 
     func run() async throws {
-        let (path, iterations, threads) = (model, self.iterations, self.threads)
+        let (path, iterations, threads, bf16Threads) = (model, self.iterations, self.threads, self.bf16Threads)
         guard MatmulPrecision.bf16.effective == .bf16 else { throw CommandFailure("this CPU has no AVX512_BF16") }
         let lines = try await onDedicatedThread("sightline.bench.clip-precision") { () throws -> [String] in
             BLAS.setThreads(threads)
+            BF16Weight.threads = bf16Threads
             var out: [String] = []
             let fp32: CLIPModel, bf16: CLIPModel
             let loadStart = DispatchTime.now().uptimeNanoseconds
@@ -116,7 +120,7 @@ struct CLIPPrecisionBench: AsyncParsableCommand {
                 t32.append(try time { _ = try fp32.textEmbeddings(ids) })
                 t16.append(try time { _ = try bf16.textEmbeddings(ids) })
             }
-            out.append(String(format: "latency with %d threads, median (fp32 / bf16 / speed-up):", threads))
+            out.append(String(format: "latency with %d OpenBLAS threads, %d bf16 threads, median (fp32 / bf16 / speed-up):", threads, bf16Threads))
             out.append(String(format: "  1 image    %8.2f ms %8.2f ms  %.2fx   (%d alternating runs)", median(s32), median(s16), median(s32) / median(s16), iterations))
             out.append(String(format: "  8 images   %8.2f ms %8.2f ms  %.2fx   (%d)", median(b32), median(b16), median(b32) / median(b16), b32.count))
             out.append(String(format: "  16 prompts %8.2f ms %8.2f ms  %.2fx   (%d)", median(t32), median(t16), median(t32) / median(t16), t32.count))
