@@ -30,6 +30,9 @@ let package = Package(
         // MARK: C shim for what Swift cannot import from the V4L2 headers
         .target(name: "CV4L2Shim", dependencies: ["CLibV4L2"]),
 
+        // MARK: C kernels (experimental AVX512_BF16 GEMM; AVX-512 only via per-function target attributes)
+        .target(name: "CKernels", linkerSettings: [.linkedLibrary("pthread")]),
+
         // MARK: Swift libraries, one concern each
         .target(
             name: "Imaging",
@@ -38,7 +41,7 @@ let package = Package(
         ),
         .target(
             name: "Kernels",
-            dependencies: ["COpenBLAS", "ModelFiles"],
+            dependencies: ["COpenBLAS", "CKernels", "ModelFiles"],
             swiftSettings: swiftSettings
         ),
         .target(name: "ModelFiles", swiftSettings: swiftSettings),
@@ -72,8 +75,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: bf16 GEMM experiment: OpenBLAS sgemm vs the AVX512_BF16 kernel on CLIP's shapes
+        .executableTarget(
+            name: "bf16-bench",
+            dependencies: ["COpenBLAS", "CKernels"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
-        .testTarget(name: "KernelTests", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
         .testTarget(

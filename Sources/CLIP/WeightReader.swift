@@ -1,4 +1,4 @@
-import Kernels
+public import Kernels
 public import ModelFiles
 
 /// Reads named tensors from a checkpoint and checks each against the shape
@@ -6,9 +6,12 @@ public import ModelFiles
 /// an error naming the tensor rather than a wrong answer or a crash.
 public struct WeightReader: Sendable {
     let checkpoint: SafetensorsCheckpoint
+    /// The arithmetic of the Linear layers it makes.
+    public let precision: MatmulPrecision
 
-    public init(checkpoint: SafetensorsCheckpoint) {
+    public init(checkpoint: SafetensorsCheckpoint, precision: MatmulPrecision = .fp32) {
         self.checkpoint = checkpoint
+        self.precision = precision
     }
 
     func tensor(_ name: String, _ shape: [Int]) throws(CLIPError) -> FloatTensor {
@@ -22,7 +25,7 @@ public struct WeightReader: Sendable {
     func linear(_ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) throws(CLIPError) -> Linear {
         Linear(
             weight: try tensor(prefix + ".weight", [outFeatures, inFeatures]),
-            bias: bias ? try tensor(prefix + ".bias", [outFeatures]) : nil)
+            bias: bias ? try tensor(prefix + ".bias", [outFeatures]) : nil, precision: precision)
     }
 
     func layerNorm(_ prefix: String, dimension: Int, epsilon: Float) throws(CLIPError) -> LayerNorm {

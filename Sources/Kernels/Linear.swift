@@ -6,13 +6,30 @@ public struct Linear: Sendable {
     public let bias: FloatTensor?
     public let inFeatures: Int
     public let outFeatures: Int
+    /// The weight in bfloat16 when the layer was made with `precision: .bf16`
+    /// on a CPU that has AVX512_BF16; nil means OpenBLAS sgemm on `weight`.
+    public let bf16: BF16Weight?
 
-    public init(weight: FloatTensor, bias: FloatTensor?) {
+    public init(weight: FloatTensor, bias: FloatTensor?, precision: MatmulPrecision = .fp32) {
         precondition(weight.shape.count == 2, "a Linear weight is a matrix")
         self.weight = weight
         self.bias = bias
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
+        bf16 = precision.effective == .bf16 ? BF16Weight(weight) : nil
+    }
+
+    public var precision: MatmulPrecision { bf16 == nil ? .fp32 : .bf16 }
+
+    @inline(__always)
+    func product(_ input: UnsafePointer<Float>, rows: Int, beta: Float, into output: UnsafeMutablePointer<Float>, ldc: Int) {
+        if let bf16 {
+            bf16.gemm(rows: rows, a: input, lda: inFeatures, beta: beta, c: output, ldc: ldc)
+        } else {
+            BLAS.gemmTransposedB(
+                m: rows, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
+                b: weight.pointer, ldb: inFeatures, beta: beta, c: output, ldc: ldc)
+        }
     }
 
     /// `output[rows, out] = input[rows, in] Wᵀ + b`, output rows `outputStride` floats apart
@@ -25,9 +42,7 @@ public struct Linear: Sendable {
             // Seed each row with the bias and let the GEMM accumulate onto it (beta = 1).
             for r in 0..<rows { (output + r * ldc).update(from: bias.pointer, count: outFeatures) }
         }
-        BLAS.gemmTransposedB(
-            m: rows, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
-            b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: output, ldc: ldc)
+        product(input, rows: rows, beta: bias == nil ? 0 : 1, into: output, ldc: ldc)
     }
 
     /// `output += input Wᵀ + b`: a residual connection without a separate add pass.
@@ -39,8 +54,6 @@ public struct Linear: Sendable {
                 for i in 0..<outFeatures { row[i] += b[i] }
             }
         }
-        BLAS.gemmTransposedB(
-            m: rows, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
-            b: weight.pointer, ldb: inFeatures, beta: 1, c: output, ldc: outFeatures)
+        product(input, rows: rows, beta: 1, into: output, ldc: outFeatures)
     }
 }

@@ -8,7 +8,9 @@ Needs the release build (`swift build -c release`) and the packages in
 scripts/fixtures/requirements.txt. Both engines get the same thread count and
 the same inputs (one 224x224 image, a batch of 8, 16 prompts of 12 tokens),
 run one after the other in this process's run, and each figure is a median.
-Ratios below 1 mean Sightline is faster.
+Ratios below 1 mean Sightline is faster. Sightline runs twice: fp32 (the
+default, exact) and bf16 (AVX512_BF16 Linear layers; falls back to fp32 on
+CPUs without it, as the last lines say).
 """
 import argparse
 import json
@@ -65,25 +67,27 @@ def main():
         torch_text = median_ms(lambda: model.get_text_features(input_ids=ids), args.iterations)
 
     binary = REPO / ".build" / "release" / "sightline"
-    result = subprocess.run(
-        [str(binary), "bench", "clip", "--model", str(out), "--iterations", str(args.iterations),
-         "--threads", str(args.threads), "--prompt-tokens", "12", "--json"],
-        check=True, capture_output=True, text=True)
-    ours = json.loads(result.stdout)
 
-    rows = [
-        ("single image (ms)", ours["single_image_ms"], torch_single),
-        ("8-image batch (ms)", ours["batch8_ms"], torch_batch),
-        ("16 prompts (ms)", ours["text16_ms"], torch_text),
-    ]
+    def sightline(precision):
+        result = subprocess.run(
+            [str(binary), "bench", "clip", "--model", str(out), "--iterations", str(args.iterations),
+             "--threads", str(args.threads), "--prompt-tokens", "12", "--precision", precision, "--json"],
+            check=True, capture_output=True, text=True)
+        return json.loads(result.stdout)
+
+    runs = {"fp32": sightline("fp32"), "bf16": sightline("bf16")}
     print(f"ViT-B/32, random weights, {args.threads} threads, median of {args.iterations} "
           f"(torch {torch.__version__})")
-    print(f"{'':22}{'Sightline':>12}{'PyTorch':>12}{'ratio':>8}")
-    for name, a, b in rows:
-        print(f"{name:22}{a:12.2f}{b:12.2f}{a / b:8.2f}")
-    print(f"8-image throughput: Sightline {8000 / ours['batch8_ms']:.1f} images/s, PyTorch {8000 / torch_batch:.1f} images/s")
-    print(f"Sightline single image: {ours['single_image_gflops_per_s']:.1f} GFLOP/s")
-
+    print(f"{'':22}{'PyTorch':>10}" + "".join(f"{'Sightline ' + p:>18}{'ratio':>7}" for p in runs))
+    for name, key, theirs in [("single image (ms)", "single_image_ms", torch_single),
+                              ("8-image batch (ms)", "batch8_ms", torch_batch),
+                              ("16 prompts (ms)", "text16_ms", torch_text)]:
+        row = f"{name:22}{theirs:10.2f}"
+        for ours in runs.values():
+            row += f"{ours[key]:18.2f}{ours[key] / theirs:7.2f}"
+        print(row)
+    for precision, ours in runs.items():
+        print(f"Sightline {precision} ran as {ours['precision']}: single image at {ours['single_image_gflops_per_s']:.1f} GFLOP/s")
 
 if __name__ == "__main__":
     main()

@@ -21,6 +21,8 @@ struct CLIPBench: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
+    @OptionGroup var arithmetic: PrecisionOptions
+
     @Option(help: "Tokens per prompt (including start and end) for the text benchmark.")
     var promptTokens: Int = 12
 
@@ -34,6 +36,7 @@ struct CLIPBench: AsyncParsableCommand {
     }
 
     struct Report: Encodable {
+        var precision: String
         var threads: Int
         var singleImageMs: Double
         var batch8Ms: Double
@@ -42,7 +45,7 @@ struct CLIPBench: AsyncParsableCommand {
         var gflopsSingleImage: Double
 
         enum CodingKeys: String, CodingKey {
-            case threads
+            case precision, threads
             case singleImageMs = "single_image_ms"
             case batch8Ms = "batch8_ms"
             case batch8ImagesPerSecond = "batch8_images_per_s"
@@ -52,11 +55,12 @@ struct CLIPBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (path, iterations, threads, promptTokens) = (model, self.iterations, self.threads, self.promptTokens)
+        let (path, iterations, threads, promptTokens, arithmetic) = (model, self.iterations, self.threads, self.promptTokens, self.arithmetic)
         let report = try await onDedicatedThread("sightline.bench.clip") { () throws -> Report in
             BLAS.setThreads(threads)
+            let precision = arithmetic.apply()
             let clip: CLIPModel
-            do throws(CLIPError) { clip = try CLIPModel(directory: path) } catch { throw CommandFailure(error.description) }
+            do throws(CLIPError) { clip = try CLIPModel(directory: path, precision: precision) } catch { throw CommandFailure(error.description) }
             let size = clip.configuration.vision.imageSize
             let images = try (0..<8).map { try SyntheticScene.make(width: size, height: size, seed: UInt64($0)) }
             let one = try clip.preprocess([images[0]])
@@ -84,13 +88,13 @@ struct CLIPBench: AsyncParsableCommand {
             let macs = Double(v.numHiddenLayers) * tokens * (4 * d * d + 2 * d * i + 2 * tokens * d)
                 + Double(v.tokens - 1) * 3 * Double(v.patchSize * v.patchSize) * d
             return Report(
-                threads: threads, singleImageMs: single, batch8Ms: batch, batch8ImagesPerSecond: 8000 / batch,
+                precision: clip.precision.rawValue, threads: threads, singleImageMs: single, batch8Ms: batch, batch8ImagesPerSecond: 8000 / batch,
                 text16Ms: text, gflopsSingleImage: 2 * macs / (single / 1000) / 1e9)
         }
         if json {
             print(JSONLines.line(report))
         } else {
-            print(String(format: "CLIP %@ with %d OpenBLAS threads (median of %d):", model, threads, iterations))
+            print(String(format: "CLIP %@, %@, %d OpenBLAS threads (median of %d):", model, report.precision, threads, iterations))
             print(String(format: "  1 image        %8.2f ms  (%.1f GFLOP/s)", report.singleImageMs, report.gflopsSingleImage))
             print(String(format: "  8 images       %8.2f ms  (%.1f images/s)", report.batch8Ms, report.batch8ImagesPerSecond))
             print(String(format: "  16 prompts     %8.2f ms", report.text16Ms))

@@ -28,6 +28,8 @@ struct ClipCommand: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
+    @OptionGroup var arithmetic: PrecisionOptions
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -52,11 +54,12 @@ struct ClipCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (path, imagePaths, texts, threads) = (model, images, self.texts, self.threads)
+        let (path, imagePaths, texts, threads, arithmetic) = (model, images, self.texts, self.threads, self.arithmetic)
         let output = try await onDedicatedThread("sightline.clip") { () throws -> Output in
             BLAS.setThreads(threads)
+            let precision = arithmetic.apply()
             do throws(CLIPError) {
-                let clip = try CLIPModel(directory: path)
+                let clip = try CLIPModel(directory: path, precision: precision)
                 var images: [RGBImage] = []
                 for imagePath in imagePaths {
                     do throws(ImagingError) { images.append(try ImageFile.read(imagePath)) } catch { throw CLIPError.invalidInput(error.description) }
