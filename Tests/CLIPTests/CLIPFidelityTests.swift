@@ -1,6 +1,7 @@
 @testable import CLIP
 import Foundation
 import Imaging
+import Kernels
 import Testing
 
 /// The CLIP engine against transformers' outputs on tiny random checkpoints
@@ -167,5 +168,27 @@ import Testing
         #expect(throws: CLIPError.self) { try model.textEmbeddings([[]]) }
         #expect(throws: CLIPError.self) { try model.textEmbeddings([[Int32](repeating: 5, count: 100)]) }
         #expect(throws: CLIPError.self) { try model.textEmbeddings([[1, 99999]]) }
+    }
+}
+
+/// The opt-in bf16 arithmetic against transformers' fp32 outputs: close, not exact.
+@Suite(.enabled(if: BF16Weight.isSupported, "needs AVX512_BF16"))
+struct CLIPBF16Tests {
+    @Test(arguments: CLIPFidelityTests.checkpoints)
+    func bf16EmbeddingsStayCloseToTransformers(_ name: String) throws {
+        let (_, reference) = try CLIPFidelityTests.load(name)
+        let model = try CLIPModel(directory: CLIPFidelityTests.root.appendingPathComponent(name).path, precision: .bf16)
+        #expect(model.precision == .bf16)
+        let pixels = reference.images.flatMap(\.pixel_values.data)
+        let images = try model.imageEmbeddings(pixels: pixels, images: reference.images.count)
+        let texts = try model.textEmbeddings(reference.texts.map(\.input_ids), attentionMasks: reference.texts.map(\.attention_mask))
+        for (got, want) in [(images, reference.vision.image_embeds), (texts, reference.text.text_embeds)] {
+            let width = want.shape[1]
+            for (i, row) in got.enumerated() {
+                let expected = Array(want.data[(i * width)..<((i + 1) * width)])
+                let cosine = zip(row, expected).map { $0 * $1 }.reduce(0, +)  // both unit length
+                #expect(cosine > 0.999, "\(name) row \(i): cosine \(cosine)")
+            }
+        }
     }
 }
