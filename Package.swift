@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "ModelFiles", swiftSettings: swiftSettings),
         .target(
             name: "CLIP",
-            dependencies: ["Kernels", "ModelFiles", "Imaging"],
+            dependencies: ["Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CLIP", "Kernels", "CZeroMQ", "COpenBLAS",
+                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -74,7 +74,7 @@ let package = Package(
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests",
