@@ -83,6 +83,7 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+        .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )
