@@ -1,0 +1,195 @@
+public import ModelFiles
+
+/// One row of quantized weights taken apart into what both dequantization
+/// and the integer dot product need, so that each type's bit layout is
+/// decoded in exactly one place:
+///
+///     value[i] = (d[block] · Float(scale[group])) · Float(q[i]) − minimum[group]
+///
+/// `q` are the small integers (Int16, ready for integer products with
+/// quantized activations), groups are the ranges sharing an integer scale
+/// (32 values; 16 for Q6_K), blocks the ranges sharing a float scale `d`.
+/// This is the order of operations of ggml's `dequantize_row_*` (and gguf-py's
+/// ports), so dequantizing through it is bit-exact. Types without an integer
+/// scale use 1 (`d · 1` is exact); Q4_1/Q5_1 store their offset `m` as
+/// minimum = −m (`x − (−m)` is exactly `x + m`).
+///
+/// The buffers are allocated once and reused row after row.
+final class UnpackedRow {
+    let type: GGMLType
+    let columns: Int
+    let blockSize: Int
+    let groupSize: Int
+    let hasMinimum: Bool
+    let q: UnsafeMutablePointer<Int16>
+    let scale: UnsafeMutablePointer<Int32>
+    let d: UnsafeMutablePointer<Float>
+    let minimum: UnsafeMutablePointer<Float>
+
+    var blocks: Int { columns / blockSize }
+    var groups: Int { columns / groupSize }
+
+    init(type: GGMLType, columns: Int) {
+        precondition(type.isQuantized, "only quantized rows are unpacked")
+        precondition(columns % type.blockSize == 0, "a row is a whole number of blocks")
+        self.type = type
+        self.columns = columns
+        blockSize = type.blockSize
+        groupSize = type == .q6_K ? 16 : 32
+        hasMinimum = [.q4_1, .q5_1, .q4_K, .q5_K].contains(type)
+        q = .allocate(capacity: columns)
+        scale = .allocate(capacity: columns / groupSize)
+        d = .allocate(capacity: columns / blockSize)
+        minimum = .allocate(capacity: columns / groupSize)
+        scale.initialize(repeating: 1, count: columns / groupSize)
+        minimum.initialize(repeating: 0, count: columns / groupSize)
+    }
+
+    deinit {
+        q.deallocate()
+        scale.deallocate()
+        d.deallocate()
+        minimum.deallocate()
+    }
+
+    /// Decodes the row that starts at `source` (`type.rowBytes(columns)` bytes).
+    func unpack(_ source: UnsafeRawPointer) {
+        switch type {
+        case .q4_0: unpackLegacy(source, typeSize: 18, dOffset: 0, mOffset: nil, highOffset: nil, bias: 8)
+        case .q4_1: unpackLegacy(source, typeSize: 20, dOffset: 0, mOffset: 2, highOffset: nil, bias: 0)
+        case .q5_0: unpackLegacy(source, typeSize: 22, dOffset: 0, mOffset: nil, highOffset: 2, bias: 16)
+        case .q5_1: unpackLegacy(source, typeSize: 24, dOffset: 0, mOffset: 2, highOffset: 4, bias: 0)
+        case .q8_0: unpackQ8_0(source)
+        case .q4_K: unpackQ4Q5K(source, typeSize: 144, highOffset: nil)
+        case .q5_K: unpackQ4Q5K(source, typeSize: 176, highOffset: 16)
+        case .q6_K: unpackQ6K(source)
+        case .f32, .f16, .bf16: preconditionFailure("float rows are not unpacked")
+        }
+    }
+
+    /// Q4_0, Q4_1, Q5_0, Q5_1: 32 values per block; byte j holds value j in its
+    /// low nibble and value j + 16 in its high nibble; Q5 adds bit j of a
+    /// little-endian uint32 as bit 4 of value j.
+    private func unpackLegacy(_ source: UnsafeRawPointer, typeSize: Int, dOffset: Int, mOffset: Int?, highOffset: Int?, bias: Int16) {
+        let nibbleOffset = (highOffset ?? mOffset ?? dOffset) + (highOffset != nil ? 4 : 2)
+        let lanes = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        for b in 0..<blocks {
+            let block = source + b * typeSize
+            d[b] = half(block, dOffset)
+            if let mOffset { minimum[b] = -half(block, mOffset) }
+            let packed = SIMD16<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: nibbleOffset, as: SIMD16<UInt8>.self))
+            var low = packed & 0x0F
+            var high = packed &>> 4
+            if let highOffset {
+                let bits = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: highOffset, as: UInt32.self))
+                let all = SIMD16<UInt32>(repeating: bits)
+                low |= SIMD16<Int16>(truncatingIfNeeded: ((all &>> lanes) & 1) &<< 4)
+                high |= SIMD16<Int16>(truncatingIfNeeded: ((all &>> (lanes &+ 16)) & 1) &<< 4)
+            }
+            let out = UnsafeMutableRawPointer(q + b * 32)
+            out.storeBytes(of: low &- bias, as: SIMD16<Int16>.self)
+            out.storeBytes(of: high &- bias, toByteOffset: 32, as: SIMD16<Int16>.self)
+        }
+    }
+
+    /// Q8_0: a float16 scale and 32 int8 values.
+    private func unpackQ8_0(_ source: UnsafeRawPointer) {
+        for b in 0..<blocks {
+            let block = source + b * 34
+            d[b] = half(block, 0)
+            let out = UnsafeMutableRawPointer(q + b * 32)
+            for h in 0..<2 {
+                let values = block.loadUnaligned(fromByteOffset: 2 + 16 * h, as: SIMD16<Int8>.self)
+                out.storeBytes(of: SIMD16<Int16>(truncatingIfNeeded: values), toByteOffset: 32 * h, as: SIMD16<Int16>.self)
+            }
+        }
+    }
+
+    /// Q4_K / Q5_K: 256 values in 8 groups of 32, each with a 6-bit scale and a
+    /// 6-bit minimum packed into 12 bytes (ggml's get_scale_min_k4). Each 32
+    /// bytes of nibbles hold group 2k in the low and group 2k+1 in the high
+    /// nibbles; Q5_K's 32 high-bit bytes give bit 4 of value l of group j in bit j of byte l.
+    private func unpackQ4Q5K(_ source: UnsafeRawPointer, typeSize: Int, highOffset: Int?) {
+        let nibbleOffset = highOffset == nil ? 16 : 48
+        for b in 0..<blocks {
+            let block = source + b * typeSize
+            let blockD = half(block, 0), blockMin = half(block, 2)
+            d[b] = blockD
+            let s = block + 4
+            for j in 0..<8 {
+                let sc: UInt8, m: UInt8
+                if j < 4 {
+                    sc = s.load(fromByteOffset: j, as: UInt8.self) & 63
+                    m = s.load(fromByteOffset: j + 4, as: UInt8.self) & 63
+                } else {
+                    let packed = s.load(fromByteOffset: j + 4, as: UInt8.self)
+                    sc = (packed & 0x0F) | ((s.load(fromByteOffset: j - 4, as: UInt8.self) >> 6) << 4)
+                    m = (packed >> 4) | ((s.load(fromByteOffset: j, as: UInt8.self) >> 6) << 4)
+                }
+                scale[b * 8 + j] = Int32(sc)
+                minimum[b * 8 + j] = blockMin * Float(m)
+            }
+            var high0 = SIMD32<Int16>(), high1 = SIMD32<Int16>()
+            if let highOffset {
+                high0 = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: highOffset, as: SIMD32<UInt8>.self))
+                high1 = high0
+            }
+            let out = UnsafeMutableRawPointer(q + b * 256)
+            for k in 0..<4 {
+                let packed = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: nibbleOffset + 32 * k, as: SIMD32<UInt8>.self))
+                var low = packed & 0x0F, high = packed &>> 4
+                if highOffset != nil {
+                    low |= ((high0 &>> Int16(2 * k)) & 1) &<< 4
+                    high |= ((high1 &>> Int16(2 * k + 1)) & 1) &<< 4
+                }
+                out.storeBytes(of: low, toByteOffset: 128 * k, as: SIMD32<Int16>.self)
+                out.storeBytes(of: high, toByteOffset: 128 * k + 64, as: SIMD32<Int16>.self)
+            }
+        }
+    }
+
+    /// Q6_K: 256 values as 4 low bits (128 bytes) + 2 high bits (64 bytes), 16
+    /// int8 scales (one per 16 values) and a float16 d at the end. Each half of
+    /// 128 values takes 64 low-bit and 32 high-bit bytes: value l, l+32, l+64,
+    /// l+96 (l < 32) come from the low/high nibbles of bytes l and l+32 and bit
+    /// pairs 0, 2, 4, 6 of high byte l. Values are stored biased by 32.
+    private func unpackQ6K(_ source: UnsafeRawPointer) {
+        for b in 0..<blocks {
+            let block = source + b * 210
+            d[b] = half(block, 208)
+            for j in 0..<16 { scale[b * 16 + j] = Int32(block.load(fromByteOffset: 192 + j, as: Int8.self)) }
+            let out = UnsafeMutableRawPointer(q + b * 256)
+            for n in 0..<2 {
+                let l0 = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 64 * n, as: SIMD32<UInt8>.self))
+                let l1 = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 64 * n + 32, as: SIMD32<UInt8>.self))
+                let h = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 128 + 32 * n, as: SIMD32<UInt8>.self))
+                let base = 256 * n
+                out.storeBytes(of: ((l0 & 0x0F) | ((h & 3) &<< 4)) &- 32, toByteOffset: base, as: SIMD32<Int16>.self)
+                out.storeBytes(of: ((l1 & 0x0F) | (((h &>> 2) & 3) &<< 4)) &- 32, toByteOffset: base + 64, as: SIMD32<Int16>.self)
+                out.storeBytes(of: ((l0 &>> 4) | (((h &>> 4) & 3) &<< 4)) &- 32, toByteOffset: base + 128, as: SIMD32<Int16>.self)
+                out.storeBytes(of: ((l1 &>> 4) | (((h &>> 6) & 3) &<< 4)) &- 32, toByteOffset: base + 192, as: SIMD32<Int16>.self)
+            }
+        }
+    }
+
+    /// The unpacked row as float32, in ggml's order of operations (bit-exact).
+    func dequantize(into output: UnsafeMutablePointer<Float>) {
+        let groupsPerBlock = blockSize / groupSize
+        for g in 0..<groups {
+            let factor = d[g / groupsPerBlock] * Float(scale[g])
+            let offset = minimum[g]
+            let values = q + g * groupSize, out = output + g * groupSize
+            for i in 0..<groupSize { out[i] = factor * Float(values[i]) - offset }
+        }
+    }
+}
+
+@inline(__always)
+func half(_ pointer: UnsafeRawPointer, _ offset: Int) -> Float {
+    Float(Float16(bitPattern: UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+}
+
+extension GGMLType {
+    /// Block-quantized (as opposed to F32/F16/BF16).
+    public var isQuantized: Bool { blockSize > 1 }
+}
