@@ -12,6 +12,7 @@ let package = Package(
     name: "Sightline",
     products: [
         .executable(name: "sightline", targets: ["SightlineCLI"]),
+        .executable(name: "gguf-bench", targets: ["GGUFBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -71,6 +72,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: Quantized-kernel benchmark on a real GGUF file (`swift run -c release gguf-bench`)
+        .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),

@@ -102,10 +102,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
                     sum += (row.d[b] * xd[b]) * Float(isum)
                 }
                 if row.hasMinimum {
-                    let sums = x.groupSum + c * (columns / 32)
-                    var correction: Float = 0
-                    for g in 0..<(columns / 32) { correction += row.minimum[g] * sums[g] }
-                    sum -= correction
+                    sum -= floatDot(row.minimum, x.groupSum + c * (columns / 32), columns / 32)
                 }
                 y[c * rows + r] = sum
             }
@@ -113,23 +110,21 @@ public struct QuantizedMatrix: @unchecked Sendable {
     }
 }
 
-/// Σ a[i]·b[i] over 32 Int16 values each, exactly, in Int32.
+/// Σ a[i]·b[i] over 32 Int16 values each, exactly, in Int32 (a plain loop:
+/// LLVM turns it into multiply-add instructions).
 @inline(__always)
 func dot32(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>) -> Int32 {
-    let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
-    let a0 = SIMD16<Int32>(truncatingIfNeeded: ra.loadUnaligned(as: SIMD16<Int16>.self))
-    let b0 = SIMD16<Int32>(truncatingIfNeeded: rb.loadUnaligned(as: SIMD16<Int16>.self))
-    let a1 = SIMD16<Int32>(truncatingIfNeeded: ra.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
-    let b1 = SIMD16<Int32>(truncatingIfNeeded: rb.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
-    return (a0 &* b0 &+ a1 &* b1).wrappedSum()
+    var sum: Int32 = 0
+    for i in 0..<32 { sum &+= Int32(a[i]) &* Int32(b[i]) }
+    return sum
 }
 
 /// Σ a[i]·b[i] over 16 Int16 values each, exactly, in Int32.
 @inline(__always)
 func dot16(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>) -> Int32 {
-    let a0 = SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(a).loadUnaligned(as: SIMD16<Int16>.self))
-    let b0 = SIMD16<Int32>(truncatingIfNeeded: UnsafeRawPointer(b).loadUnaligned(as: SIMD16<Int16>.self))
-    return (a0 &* b0).wrappedSum()
+    var sum: Int32 = 0
+    for i in 0..<16 { sum &+= Int32(a[i]) &* Int32(b[i]) }
+    return sum
 }
 
 /// Σ a[i]·b[i] in float32, eight lanes.

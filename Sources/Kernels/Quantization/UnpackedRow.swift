@@ -67,28 +67,33 @@ final class UnpackedRow {
         }
     }
 
+    // The unpackers are plain byte loops on pointers: LLVM vectorises them
+    // well, while Swift's generic SIMD conversions and shifts on 32 lanes
+    // compiled to lane-by-lane code (10x slower, measured).
+
     /// Q4_0, Q4_1, Q5_0, Q5_1: 32 values per block; byte j holds value j in its
     /// low nibble and value j + 16 in its high nibble; Q5 adds bit j of a
     /// little-endian uint32 as bit 4 of value j.
     private func unpackLegacy(_ source: UnsafeRawPointer, typeSize: Int, dOffset: Int, mOffset: Int?, highOffset: Int?, bias: Int16) {
         let nibbleOffset = (highOffset ?? mOffset ?? dOffset) + (highOffset != nil ? 4 : 2)
-        let lanes = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         for b in 0..<blocks {
             let block = source + b * typeSize
             d[b] = half(block, dOffset)
             if let mOffset { minimum[b] = -half(block, mOffset) }
-            let packed = SIMD16<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: nibbleOffset, as: SIMD16<UInt8>.self))
-            var low = packed & 0x0F
-            var high = packed &>> 4
+            let nibbles = (block + nibbleOffset).assumingMemoryBound(to: UInt8.self)
+            let out = q + b * 32
             if let highOffset {
                 let bits = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: highOffset, as: UInt32.self))
-                let all = SIMD16<UInt32>(repeating: bits)
-                low |= SIMD16<Int16>(truncatingIfNeeded: ((all &>> lanes) & 1) &<< 4)
-                high |= SIMD16<Int16>(truncatingIfNeeded: ((all &>> (lanes &+ 16)) & 1) &<< 4)
+                for j in 0..<16 {
+                    out[j] = Int16(nibbles[j] & 0x0F) | Int16(truncatingIfNeeded: ((bits >> UInt32(j)) & 1) << 4) - bias
+                    out[j + 16] = Int16(nibbles[j] >> 4) | Int16(truncatingIfNeeded: ((bits >> UInt32(j + 16)) & 1) << 4) - bias
+                }
+            } else {
+                for j in 0..<16 {
+                    out[j] = Int16(nibbles[j] & 0x0F) - bias
+                    out[j + 16] = Int16(nibbles[j] >> 4) - bias
+                }
             }
-            let out = UnsafeMutableRawPointer(q + b * 32)
-            out.storeBytes(of: low &- bias, as: SIMD16<Int16>.self)
-            out.storeBytes(of: high &- bias, toByteOffset: 32, as: SIMD16<Int16>.self)
         }
     }
 
@@ -97,11 +102,8 @@ final class UnpackedRow {
         for b in 0..<blocks {
             let block = source + b * 34
             d[b] = half(block, 0)
-            let out = UnsafeMutableRawPointer(q + b * 32)
-            for h in 0..<2 {
-                let values = block.loadUnaligned(fromByteOffset: 2 + 16 * h, as: SIMD16<Int8>.self)
-                out.storeBytes(of: SIMD16<Int16>(truncatingIfNeeded: values), toByteOffset: 32 * h, as: SIMD16<Int16>.self)
-            }
+            let values = (block + 2).assumingMemoryBound(to: Int8.self), out = q + b * 32
+            for j in 0..<32 { out[j] = Int16(values[j]) }
         }
     }
 
@@ -113,37 +115,37 @@ final class UnpackedRow {
         let nibbleOffset = highOffset == nil ? 16 : 48
         for b in 0..<blocks {
             let block = source + b * typeSize
-            let blockD = half(block, 0), blockMin = half(block, 2)
-            d[b] = blockD
-            let s = block + 4
+            let blockMin = half(block, 2)
+            d[b] = half(block, 0)
+            let s = (block + 4).assumingMemoryBound(to: UInt8.self)
             for j in 0..<8 {
                 let sc: UInt8, m: UInt8
                 if j < 4 {
-                    sc = s.load(fromByteOffset: j, as: UInt8.self) & 63
-                    m = s.load(fromByteOffset: j + 4, as: UInt8.self) & 63
+                    sc = s[j] & 63
+                    m = s[j + 4] & 63
                 } else {
-                    let packed = s.load(fromByteOffset: j + 4, as: UInt8.self)
-                    sc = (packed & 0x0F) | ((s.load(fromByteOffset: j - 4, as: UInt8.self) >> 6) << 4)
-                    m = (packed >> 4) | ((s.load(fromByteOffset: j, as: UInt8.self) >> 6) << 4)
+                    sc = (s[j + 4] & 0x0F) | ((s[j - 4] >> 6) << 4)
+                    m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4)
                 }
                 scale[b * 8 + j] = Int32(sc)
                 minimum[b * 8 + j] = blockMin * Float(m)
             }
-            var high0 = SIMD32<Int16>(), high1 = SIMD32<Int16>()
-            if let highOffset {
-                high0 = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: highOffset, as: SIMD32<UInt8>.self))
-                high1 = high0
-            }
-            let out = UnsafeMutableRawPointer(q + b * 256)
+            let out = q + b * 256
             for k in 0..<4 {
-                let packed = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: nibbleOffset + 32 * k, as: SIMD32<UInt8>.self))
-                var low = packed & 0x0F, high = packed &>> 4
-                if highOffset != nil {
-                    low |= ((high0 &>> Int16(2 * k)) & 1) &<< 4
-                    high |= ((high1 &>> Int16(2 * k + 1)) & 1) &<< 4
+                let nibbles = (block + nibbleOffset + 32 * k).assumingMemoryBound(to: UInt8.self)
+                let low = out + 64 * k, high = low + 32
+                for l in 0..<32 {
+                    low[l] = Int16(nibbles[l] & 0x0F)
+                    high[l] = Int16(nibbles[l] >> 4)
                 }
-                out.storeBytes(of: low, toByteOffset: 128 * k, as: SIMD32<Int16>.self)
-                out.storeBytes(of: high, toByteOffset: 128 * k + 64, as: SIMD32<Int16>.self)
+                if let highOffset {
+                    let bits = (block + highOffset).assumingMemoryBound(to: UInt8.self)
+                    let lowShift = UInt8(2 * k), highShift = UInt8(2 * k + 1)
+                    for l in 0..<32 {
+                        low[l] |= Int16((bits[l] >> lowShift) & 1) << 4
+                        high[l] |= Int16((bits[l] >> highShift) & 1) << 4
+                    }
+                }
             }
         }
     }
@@ -157,17 +159,19 @@ final class UnpackedRow {
         for b in 0..<blocks {
             let block = source + b * 210
             d[b] = half(block, 208)
-            for j in 0..<16 { scale[b * 16 + j] = Int32(block.load(fromByteOffset: 192 + j, as: Int8.self)) }
-            let out = UnsafeMutableRawPointer(q + b * 256)
+            let scales = (block + 192).assumingMemoryBound(to: Int8.self)
+            for j in 0..<16 { scale[b * 16 + j] = Int32(scales[j]) }
             for n in 0..<2 {
-                let l0 = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 64 * n, as: SIMD32<UInt8>.self))
-                let l1 = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 64 * n + 32, as: SIMD32<UInt8>.self))
-                let h = SIMD32<Int16>(truncatingIfNeeded: block.loadUnaligned(fromByteOffset: 128 + 32 * n, as: SIMD32<UInt8>.self))
-                let base = 256 * n
-                out.storeBytes(of: ((l0 & 0x0F) | ((h & 3) &<< 4)) &- 32, toByteOffset: base, as: SIMD32<Int16>.self)
-                out.storeBytes(of: ((l1 & 0x0F) | (((h &>> 2) & 3) &<< 4)) &- 32, toByteOffset: base + 64, as: SIMD32<Int16>.self)
-                out.storeBytes(of: ((l0 &>> 4) | (((h &>> 4) & 3) &<< 4)) &- 32, toByteOffset: base + 128, as: SIMD32<Int16>.self)
-                out.storeBytes(of: ((l1 &>> 4) | (((h &>> 6) & 3) &<< 4)) &- 32, toByteOffset: base + 192, as: SIMD32<Int16>.self)
+                let ql = (block + 64 * n).assumingMemoryBound(to: UInt8.self)
+                let qh = (block + 128 + 32 * n).assumingMemoryBound(to: UInt8.self)
+                let out = q + b * 256 + 128 * n
+                for l in 0..<32 {
+                    let h = qh[l]
+                    out[l] = Int16((ql[l] & 0x0F) | ((h & 3) << 4)) - 32
+                    out[l + 32] = Int16((ql[l + 32] & 0x0F) | (((h >> 2) & 3) << 4)) - 32
+                    out[l + 64] = Int16((ql[l] >> 4) | (((h >> 4) & 3) << 4)) - 32
+                    out[l + 96] = Int16((ql[l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32
+                }
             }
         }
     }
@@ -184,9 +188,17 @@ final class UnpackedRow {
     }
 }
 
+/// A little-endian float16 at `pointer + offset` as float32, exactly.
+/// Without F16C in the baseline x86-64 target, `Float(Float16)` is a libcall
+/// (7% of a Q4_K product); this moves the exponent and mantissa bits into
+/// place and rescales by 2^112, which is exact for normal and subnormal halves.
 @inline(__always)
 func half(_ pointer: UnsafeRawPointer, _ offset: Int) -> Float {
-    Float(Float16(bitPattern: UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+    let bits = UInt32(UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+    let magnitude = bits & 0x7FFF
+    let sign = (bits & 0x8000) << 16
+    if magnitude >= 0x7C00 { return Float(bitPattern: sign | 0x7F80_0000 | ((magnitude & 0x3FF) << 13)) }  // inf, NaN
+    return Float(bitPattern: sign | (Float(bitPattern: magnitude << 13) * 0x1p112).bitPattern)
 }
 
 extension GGMLType {
