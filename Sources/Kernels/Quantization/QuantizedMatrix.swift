@@ -85,20 +85,16 @@ public struct QuantizedMatrix: @unchecked Sendable {
     private func multiplyQuantized(_ x: QuantizedActivations, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
         let row = UnpackedRow(type: type, columns: columns)
         let base = tensor.bytes.baseAddress!, stride = tensor.rowBytes
-        let groupsPerBlock = row.blockSize / row.groupSize
-        precondition(row.blockSize == x.blockSize, "weight and activation blocks line up")
+        let blockSize = row.blockSize
+        precondition(blockSize == x.blockSize, "weight and activation blocks line up")
         for r in range {
             row.unpack(base + r * stride)
+            row.applyScales()
             for c in 0..<x.count {
                 let xq = x.q + c * columns, xd = x.d + c * x.blocksPerColumn
                 var sum: Float = 0
                 for b in 0..<row.blocks {
-                    var isum: Int32 = 0
-                    for g in (b * groupsPerBlock)..<((b + 1) * groupsPerBlock) {
-                        let offset = g * row.groupSize
-                        let dot = row.groupSize == 32 ? dot32(row.q + offset, xq + offset) : dot16(row.q + offset, xq + offset)
-                        isum &+= row.scale[g] &* dot
-                    }
+                    let isum = blockSize == 32 ? dot32(row.q + 32 * b, xq + 32 * b) : dot256(row.q + 256 * b, xq + 256 * b)
                     sum += (row.d[b] * xd[b]) * Float(isum)
                 }
                 if row.hasMinimum {
@@ -119,11 +115,12 @@ func dot32(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>) -> Int32 {
     return sum
 }
 
-/// Σ a[i]·b[i] over 16 Int16 values each, exactly, in Int32.
+/// Σ a[i]·b[i] over 256 Int16 values each, exactly, in Int32 (|a| ≤ 4096 and
+/// |b| ≤ 127 keep the sum below 2^27).
 @inline(__always)
-func dot16(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>) -> Int32 {
+func dot256(_ a: UnsafePointer<Int16>, _ b: UnsafePointer<Int16>) -> Int32 {
     var sum: Int32 = 0
-    for i in 0..<16 { sum &+= Int32(a[i]) &* Int32(b[i]) }
+    for i in 0..<256 { sum &+= Int32(a[i]) &* Int32(b[i]) }
     return sum
 }
 

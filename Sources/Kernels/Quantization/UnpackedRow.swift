@@ -52,6 +52,19 @@ final class UnpackedRow {
         minimum.deallocate()
     }
 
+    /// Multiplies each group's integer scale into its values (q ← scale·q),
+    /// for the dot product: a whole block then needs one integer reduction
+    /// instead of one per group. |scale·q| stays within Int16 (63·31 for
+    /// Q4_K/Q5_K, 128·32 for Q6_K). Leaves `scale` at 1 so the identity above holds.
+    func applyScales() {
+        guard groupSize != blockSize else { return }
+        for g in 0..<groups {
+            let factor = Int16(truncatingIfNeeded: scale[g]), values = q + g * groupSize
+            for i in 0..<groupSize { values[i] = values[i] &* factor }
+            scale[g] = 1
+        }
+    }
+
     /// Decodes the row that starts at `source` (`type.rowBytes(columns)` bytes).
     func unpack(_ source: UnsafeRawPointer) {
         switch type {
