@@ -52,19 +52,6 @@ final class UnpackedRow {
         minimum.deallocate()
     }
 
-    /// Multiplies each group's integer scale into its values (q ← scale·q),
-    /// for the dot product: a whole block then needs one integer reduction
-    /// instead of one per group. |scale·q| stays within Int16 (63·31 for
-    /// Q4_K/Q5_K, 128·32 for Q6_K). Leaves `scale` at 1 so the identity above holds.
-    func applyScales() {
-        guard groupSize != blockSize else { return }
-        for g in 0..<groups {
-            let factor = Int16(truncatingIfNeeded: scale[g]), values = q + g * groupSize
-            for i in 0..<groupSize { values[i] = values[i] &* factor }
-            scale[g] = 1
-        }
-    }
-
     /// Decodes the row that starts at `source` (`type.rowBytes(columns)` bytes).
     func unpack(_ source: UnsafeRawPointer) {
         switch type {
@@ -89,22 +76,24 @@ final class UnpackedRow {
     /// little-endian uint32 as bit 4 of value j.
     private func unpackLegacy(_ source: UnsafeRawPointer, typeSize: Int, dOffset: Int, mOffset: Int?, highOffset: Int?, bias: Int16) {
         let nibbleOffset = (highOffset ?? mOffset ?? dOffset) + (highOffset != nil ? 4 : 2)
+        let highBits = highBitsTable
         for b in 0..<blocks {
             let block = source + b * typeSize
             d[b] = half(block, dOffset)
             if let mOffset { minimum[b] = -half(block, mOffset) }
             let nibbles = (block + nibbleOffset).assumingMemoryBound(to: UInt8.self)
             let out = q + b * 32
+            for j in 0..<16 {
+                out[j] = Int16(nibbles[j] & 0x0F) &- bias
+                out[j + 16] = Int16(nibbles[j] >> 4) &- bias
+            }
             if let highOffset {
-                let bits = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: highOffset, as: UInt32.self))
-                for j in 0..<16 {
-                    out[j] = Int16(nibbles[j] & 0x0F) | Int16(truncatingIfNeeded: ((bits >> UInt32(j)) & 1) << 4) - bias
-                    out[j + 16] = Int16(nibbles[j] >> 4) | Int16(truncatingIfNeeded: ((bits >> UInt32(j + 16)) & 1) << 4) - bias
-                }
-            } else {
-                for j in 0..<16 {
-                    out[j] = Int16(nibbles[j] & 0x0F) - bias
-                    out[j + 16] = Int16(nibbles[j] >> 4) - bias
+                // Bit j of the uint32 is bit 4 of value j: one table lookup per 8 values.
+                let bits = (block + highOffset).assumingMemoryBound(to: UInt8.self)
+                let raw = UnsafeMutableRawPointer(out)
+                for k in 0..<4 {
+                    let current = raw.loadUnaligned(fromByteOffset: 16 * k, as: SIMD8<Int16>.self)
+                    raw.storeBytes(of: current &+ highBits[Int(bits[k])], toByteOffset: 16 * k, as: SIMD8<Int16>.self)
                 }
             }
         }
@@ -205,6 +194,18 @@ final class UnpackedRow {
 /// Without F16C in the baseline x86-64 target, `Float(Float16)` is a libcall
 /// (7% of a Q4_K product); this moves the exponent and mantissa bits into
 /// place and rescales by 2^112, which is exact for normal and subnormal halves.
+/// For each byte value, 16 in the lanes whose bit is set (bit 4 of Q5 values).
+/// A pointer, built once and never freed, so the hot loop does no array checks.
+nonisolated(unsafe) private let highBitsTable: UnsafePointer<SIMD8<Int16>> = {
+    let table = UnsafeMutablePointer<SIMD8<Int16>>.allocate(capacity: 256)
+    for byte in 0..<256 {
+        var lanes = SIMD8<Int16>()
+        for bit in 0..<8 { lanes[bit] = Int16((byte >> bit) & 1) << 4 }
+        table[byte] = lanes
+    }
+    return UnsafePointer(table)
+}()
+
 @inline(__always)
 func half(_ pointer: UnsafeRawPointer, _ offset: Int) -> Float {
     let bits = UInt32(UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
