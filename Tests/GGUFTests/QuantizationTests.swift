@@ -73,6 +73,18 @@ import Testing
         }
     }
 
+    @Test func halfConversionIsExactForAll65536Values() {
+        for bits in 0...UInt16.max {
+            let expected = Float(Float16(bitPattern: bits))
+            let got = withUnsafeBytes(of: bits.littleEndian) { half($0.baseAddress!, 0) }
+            if expected.isNaN {
+                #expect(got.isNaN && got.sign == expected.sign, "\(bits)")
+            } else {
+                #expect(got.bitPattern == expected.bitPattern, "\(bits)")
+            }
+        }
+    }
+
     @Test func activationQuantizationMatchesGGML() throws {
         let x = floats(try reference.tensor("x"))
         for (key, type) in [("x0_q8_0", GGMLType.q8_0), ("x0_q8_k", GGMLType.q4_K)] {

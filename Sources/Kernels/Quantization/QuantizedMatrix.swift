@@ -97,7 +97,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
             for c in 0..<x.count {
                 let xq = x.q + c * columns, xd = x.d + c * x.blocksPerColumn
                 for b in 0..<row.blocks {
-                    var lanes = SIMD8<Int32>()
+                    var lanes = SIMD8<Int32>(), scaled: Int32 = 0
                     if groupsPerBlock == 1 {
                         // Legacy types: one block is one group of 32 with no integer scale.
                         let w = UnsafeRawPointer(row.q + 32 * b), v = UnsafeRawPointer(xq + 32 * b)
@@ -112,10 +112,11 @@ public struct QuantizedMatrix: @unchecked Sendable {
                                 group &+= pairSums(w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self),
                                                    v.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
                             }
-                            lanes &+= group &* row.scale[g]
+                            // Reduced first, then scaled: SSE2 has no 32-bit lane multiply.
+                            scaled &+= group.wrappedSum() &* row.scale[g]
                         }
                     }
-                    blockSums[b] = Float(lanes.wrappedSum())
+                    blockSums[b] = Float(lanes.wrappedSum() &+ scaled)
                 }
                 var sum = scaledSum(row.d, xd, blockSums, row.blocks)
                 if row.hasMinimum {

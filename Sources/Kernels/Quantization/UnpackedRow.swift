@@ -190,10 +190,6 @@ final class UnpackedRow {
     }
 }
 
-/// A little-endian float16 at `pointer + offset` as float32, exactly.
-/// Without F16C in the baseline x86-64 target, `Float(Float16)` is a libcall
-/// (7% of a Q4_K product); this moves the exponent and mantissa bits into
-/// place and rescales by 2^112, which is exact for normal and subnormal halves.
 /// For each byte value, 16 in the lanes whose bit is set (bit 4 of Q5 values).
 /// A pointer, built once and never freed, so the hot loop does no array checks.
 nonisolated(unsafe) private let highBitsTable: UnsafePointer<SIMD8<Int16>> = {
@@ -206,13 +202,20 @@ nonisolated(unsafe) private let highBitsTable: UnsafePointer<SIMD8<Int16>> = {
     return UnsafePointer(table)
 }()
 
+/// A little-endian float16 at `pointer + offset` as float32, exactly.
+/// Without F16C in the baseline x86-64 target, `Float(Float16)` is a libcall
+/// (7% of a Q4_K product). Normal halves only need their exponent rebiased
+/// (+112) in integer arithmetic; subnormal ones are m · 2⁻²⁴, computed from
+/// an integer so that no float operation sees a denormal operand (a ~100-cycle
+/// microcode assist each on x86: Q4_K minimum scales are often subnormal).
 @inline(__always)
 func half(_ pointer: UnsafeRawPointer, _ offset: Int) -> Float {
     let bits = UInt32(UInt16(littleEndian: pointer.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     let magnitude = bits & 0x7FFF
     let sign = (bits & 0x8000) << 16
     if magnitude >= 0x7C00 { return Float(bitPattern: sign | 0x7F80_0000 | ((magnitude & 0x3FF) << 13)) }  // inf, NaN
-    return Float(bitPattern: sign | (Float(bitPattern: magnitude << 13) * 0x1p112).bitPattern)
+    if magnitude >= 0x0400 { return Float(bitPattern: sign | ((magnitude << 13) &+ (112 << 23))) }
+    return Float(bitPattern: sign | (Float(magnitude) * 0x1p-24).bitPattern)
 }
 
 extension GGMLType {
