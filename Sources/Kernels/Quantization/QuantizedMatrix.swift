@@ -101,17 +101,11 @@ public struct QuantizedMatrix: @unchecked Sendable {
                     if groupsPerBlock == 1 {
                         // Legacy types: one block is one group of 32 with no integer scale.
                         let w = UnsafeRawPointer(row.q + 32 * b), v = UnsafeRawPointer(xq + 32 * b)
-                        lanes = pairSums(w.loadUnaligned(as: SIMD16<Int16>.self), v.loadUnaligned(as: SIMD16<Int16>.self))
-                            &+ pairSums(w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self),
-                                        v.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
+                        lanes = widenedProducts(w, v, count: 32)
                     } else {
                         for g in (b * groupsPerBlock)..<((b + 1) * groupsPerBlock) {
                             let w = UnsafeRawPointer(row.q + g * groupSize), v = UnsafeRawPointer(xq + g * groupSize)
-                            var group = pairSums(w.loadUnaligned(as: SIMD16<Int16>.self), v.loadUnaligned(as: SIMD16<Int16>.self))
-                            if groupSize == 32 {
-                                group &+= pairSums(w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self),
-                                                   v.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self))
-                            }
+                            let group = widenedProducts(w, v, count: groupSize)
                             // Reduced first, then scaled: SSE2 has no 32-bit lane multiply.
                             scaled &+= group.wrappedSum() &* row.scale[g]
                         }
@@ -128,16 +122,21 @@ public struct QuantizedMatrix: @unchecked Sendable {
     }
 }
 
-/// The products a[i]·b[i] of 16 Int16 lanes, added in pairs into 8 Int32
-/// lanes: SSE2's pmaddwd, written with plain vector operations (Swift's SIMD
-/// widening conversions compile lane by lane). The products must fit Int16,
-/// which holds for every weight type against 8-bit activations (|q| ≤ 127
-/// for Q8_0, ≤ 32 otherwise, times |x| ≤ 127).
+/// The products w[i]·x[i] of 16 or 32 Int16 values, summed into 8 Int32
+/// lanes (their total is the dot product) — SSE2's pmaddwd, written with
+/// plain vector operations, since Swift's SIMD widening conversions compile
+/// lane by lane. For 32 values, the products i and i+16 are first added in
+/// Int16: every weight type keeps |w·x| ≤ 128·127 against 8-bit activations,
+/// so two of them fit (≤ 32512). Then adjacent Int16 lanes are added as Int32.
 @inline(__always)
-func pairSums(_ a: SIMD16<Int16>, _ b: SIMD16<Int16>) -> SIMD8<Int32> {
-    let products = unsafeBitCast(a &* b, to: SIMD8<Int32>.self)
-    // Little-endian: the low half of each Int32 lane is the even product.
-    return ((products &<< 16) &>> 16) &+ (products &>> 16)
+func widenedProducts(_ w: UnsafeRawPointer, _ x: UnsafeRawPointer, count: Int) -> SIMD8<Int32> {
+    var products = w.loadUnaligned(as: SIMD16<Int16>.self) &* x.loadUnaligned(as: SIMD16<Int16>.self)
+    if count == 32 {
+        products &+= w.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self) &* x.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self)
+    }
+    let pairs = unsafeBitCast(products, to: SIMD8<Int32>.self)
+    // Little-endian: the low half of each Int32 lane is the even Int16 lane.
+    return ((pairs &<< 16) &>> 16) &+ (pairs &>> 16)
 }
 
 /// Σ (a[i]·b[i])·c[i] in float32, eight lanes.
