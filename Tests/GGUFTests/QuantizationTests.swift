@@ -73,6 +73,21 @@ import Testing
         }
     }
 
+    /// The integer path adds two products in Int16 before widening; the largest
+    /// possible ones (Q8_0 weights of -128 against activations of ±127) must still be exact.
+    @Test func extremeQ8_0ProductsStayExact() {
+        var block: [UInt8] = [0x00, 0x3C]  // d = 1.0
+        block += [UInt8](repeating: 0x80, count: 32)  // -128
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: 34, alignment: 32)
+        defer { bytes.deallocate() }
+        bytes.copyBytes(from: block)
+        let tensor = GGUFTensor(name: "extreme", type: .q8_0, dimensions: [32, 1], bytes: UnsafeRawBufferPointer(bytes), owner: self as AnyObject)
+        let x = [Float](repeating: 1, count: 32)  // quantizes to 127 each, d = 1/127
+        var y: Float = 0
+        x.withUnsafeBufferPointer { QuantizedMatrix(tensor).multiply($0.baseAddress!, into: &y) }
+        #expect(y == Float(Float16(Float(1) / 127)) * -520_192)
+    }
+
     @Test func halfConversionIsExactForAll65536Values() {
         for bits in 0...UInt16.max {
             let expected = Float(Float16(bitPattern: bits))
