@@ -174,7 +174,11 @@ public struct GGUFTensor: @unchecked Sendable {
     /// Keeps the mapping alive.
     public let owner: AnyObject
 
+    /// `bytes` must hold exactly the tensor (as `GGUFFile.tensor` guarantees).
     public init(name: String, type: GGMLType, dimensions: [Int], bytes: UnsafeRawBufferPointer, owner: AnyObject) {
+        precondition(!dimensions.isEmpty && dimensions.allSatisfy { $0 >= 0 }, "a tensor has at least one non-negative dimension")
+        precondition(type.rowBytes(dimensions[0]).map { $0 * dimensions.dropFirst().reduce(1, *) } == bytes.count,
+                     "the bytes hold exactly the tensor's rows")
         self.name = name
         self.type = type
         self.dimensions = dimensions
