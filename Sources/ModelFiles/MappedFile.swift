@@ -39,6 +39,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
     case missingTensor(path: String, tensor: String)
     case unsupportedType(path: String, tensor: String, type: String)
     case shapeMismatch(path: String, tensor: String, expected: [Int], found: [Int])
+    case missingKey(path: String, key: String)
+    case badValue(path: String, key: String, reason: String)
 
     public var description: String {
         switch self {
@@ -49,6 +51,8 @@ public enum ModelFileError: Error, Equatable, CustomStringConvertible {
         case .unsupportedType(let path, let tensor, let type): "\(path): tensor '\(tensor)' has unsupported type \(type)"
         case .shapeMismatch(let path, let tensor, let expected, let found):
             "\(path): tensor '\(tensor)' has shape \(found), but the configuration implies \(expected)"
+        case .missingKey(let path, let key): "\(path) has no metadata key '\(key)'"
+        case .badValue(let path, let key, let reason): "\(path): metadata key '\(key)': \(reason)"
         }
     }
 }
