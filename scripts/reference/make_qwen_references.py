@@ -155,7 +155,30 @@ class Runner:
         return buf.raw[:n]
 
     def piece(self, tok: int, special: bool = True) -> bytes:
-        return self.llm._model.token_to_piece(tok, special=special)
+        # NOT llama-cpp-python's LlamaModel.token_to_piece: that returns the whole 32-byte buffer
+        # (NUL padded) and truncates longer pieces.
+        vocab = self.llm._model.vocab
+        cap = 64
+        while True:
+            buf = ctypes.create_string_buffer(cap)
+            n = llama_cpp.llama_token_to_piece(vocab, tok, buf, cap, 0, special)
+            if n >= 0:
+                return buf.raw[:n]
+            cap = -n
+
+    def vocab_attrs(self) -> dict:
+        """Tokens whose llama.cpp attributes are not plain NORMAL, and the end-of-generation set."""
+        vocab = self.llm._model.vocab
+        names = {1: "UNKNOWN", 2: "UNUSED", 4: "NORMAL", 8: "CONTROL", 16: "USER_DEFINED", 32: "BYTE"}
+        special, eog = [], []
+        for t in range(self.n_vocab):
+            a = int(llama_cpp.llama_vocab_get_attr(vocab, t))
+            if llama_cpp.llama_vocab_is_eog(vocab, t):
+                eog.append(t)
+            if a & (8 | 16 | 1):
+                special.append({"id": t, "piece": self.piece(t).decode("utf-8", "replace"),
+                                "attr": [v for k, v in names.items() if a & k]})
+        return {"control_or_user_defined": special, "eog_ids": eog}
 
 
 def bytes_field(b: bytes) -> dict:
@@ -192,7 +215,10 @@ def main() -> int:
     chat_template = md.get("tokenizer.chat_template", "")
     im_end = r.tokenize("<|im_end|>", special=True, add_bos=False)
     endoftext = r.tokenize("<|endoftext|>", special=True, add_bos=False)
-    stop_ids = {eos, *im_end, *endoftext}
+    vocab_attrs = r.vocab_attrs()
+    # Stop on llama.cpp's end-of-generation set (llama_vocab_is_eog), which is larger than
+    # {eos}: it includes <|endoftext|>, <|fim_pad|>, <|repo_name|>, <|file_sep|> and "</s>".
+    stop_ids = set(vocab_attrs["eog_ids"])
 
     # ---------------------------------------------------------------- tokenization
     t0 = time.perf_counter()
@@ -310,7 +336,7 @@ def main() -> int:
                     "n_threads_batch": N_THREADS, "flash_attn": False, "n_gpu_layers": 0, "seed": 0,
                     "kv_cache_type": "f16 (default)"},
         "n_vocab": r.n_vocab,
-        "n_ctx_train": r.llm.n_ctx_train() if hasattr(r.llm, "n_ctx_train") else None,
+        "n_ctx_train": r.llm._model.n_ctx_train(),
         "bos_token_id": bos,
         "eos_token_id": eos,
         "im_end_ids": im_end,
@@ -326,6 +352,7 @@ def main() -> int:
             "note": "Llama.tokenize(add_bos=True) == llama_tokenize(add_special=True); llama.cpp adds BOS only if the GGUF says tokenizer.ggml.add_bos_token=true",
         },
         "gguf_metadata": {k: v for k, v in md.items() if k != "tokenizer.chat_template"},
+        "llama_cpp_vocab_attributes": vocab_attrs,
         "chat_template": chat_template,
         "tokenization": {"n_strings": len(items), "n_special_true_vs_false_differ": n_diff,
                          "n_llama_cpp_python_detokenize_differs_from_llama_detokenize": n_pydetok_bug},
