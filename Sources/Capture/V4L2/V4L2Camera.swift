@@ -82,7 +82,6 @@ public final class V4L2Camera: FrameSource {
         var waitStartedNs: UInt64 = 0
         var backoffNs: UInt64
         var nextAttemptNs: UInt64 = 0
-        var decoder: JPEGDecoder?
     }
 
     public init(
