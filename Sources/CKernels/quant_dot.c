@@ -31,8 +31,11 @@ typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } block_
 typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } block_q5_K;
 typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K;
 
-/// Activations for the legacy types: Q8_0 values, d (float16-rounded), and Q8_1's s.
-typedef struct { float d; float s; int8_t qs[32]; } block_x8;
+/// Activations for the legacy types: Q8_0 values, d (float16-rounded), Q8_1's s,
+/// and -bias · (the sum of each 4 values), bias the offset of the weight type's
+/// values (8 for Q4_0, 16 for Q5_0, 128 for Q8_0, else 0): the initial
+/// accumulator that lets vpdpbusd multiply the unsigned q + bias exactly.
+typedef struct { float d; float s; int32_t c[8]; int8_t qs[32]; } block_x8;
 /// Activations for the k-quants (ggml's block_q8_K).
 typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } block_x8k;
 
@@ -44,7 +47,7 @@ _Static_assert(sizeof(block_q8_0) == 34, "q8_0");
 _Static_assert(sizeof(block_q4_K) == 144, "q4_K");
 _Static_assert(sizeof(block_q5_K) == 176, "q5_K");
 _Static_assert(sizeof(block_q6_K) == 210, "q6_K");
-_Static_assert(sizeof(block_x8) == 40, "x8");
+_Static_assert(sizeof(block_x8) == 72, "x8");
 _Static_assert(sizeof(block_x8k) == 292, "x8k");
 
 enum { T_Q4_0 = 2, T_Q4_1 = 3, T_Q5_0 = 6, T_Q5_1 = 7, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14 };
@@ -77,10 +80,15 @@ void sl_q8_pack(int type, int k, const int16_t *q, const float *d, const float *
         }
     } else {
         block_x8 *y = (block_x8 *)out;
+        const int bias = type == T_Q4_0 ? 8 : type == T_Q5_0 ? 16 : type == T_Q8_0 ? 128 : 0;
         for (int b = 0; b < k / 32; b++) {
             y[b].d = d[b];
             y[b].s = s ? s[b] : 0.0f;
             for (int i = 0; i < 32; i++) y[b].qs[i] = (int8_t)q[32 * b + i];
+            for (int l = 0; l < 8; l++) {
+                const int16_t *v = q + 32 * b + 4 * l;
+                y[b].c[l] = -bias * (v[0] + v[1] + v[2] + v[3]);
+            }
         }
     }
 }

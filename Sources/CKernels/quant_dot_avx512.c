@@ -2,7 +2,9 @@
 // beat AVX2: the legacy types, whose 32-value blocks leave AVX2 compute-bound.
 // Still 256-bit vectors (Zen 4 splits zmm in two anyway), but mask registers
 // take the Q5 high bits straight from the block's uint32 (kmov instead of a
-// shuffle/or/cmpeq), and vpdpbusd replaces maddubs + madd. Two blocks per
+// shuffle/or/cmpeq), and vpdpbusd replaces maddubs + madd. Signed weights
+// are multiplied as q + bias (unsigned), the accumulator starting at the
+// activation block's precomputed -bias · Σy (exact integers). Two blocks per
 // iteration into two accumulators. Same exact integer sum per block as AVX2.
 
 #include "QuantDot.h"
@@ -21,7 +23,7 @@ typedef struct { uint16_t d, m; uint8_t qs[16]; } block_q4_1;
 typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } block_q5_0;
 typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } block_q5_1;
 typedef struct { uint16_t d; int8_t qs[32]; } block_q8_0;
-typedef struct { float d; float s; int8_t qs[32]; } block_x8;
+typedef struct { float d; float s; int32_t c[8]; int8_t qs[32]; } block_x8;
 
 AVX512_INLINE float hsum8(const __m256 x) {
     __m128 r = _mm_add_ps(_mm256_extractf128_ps(x, 1), _mm256_castps256_ps128(x));
@@ -41,29 +43,25 @@ AVX512_INLINE __mmask32 bits32(const uint8_t *q) {
     return _cvtu32_mask32(v);
 }
 
-/// Σ signed w · signed y in 8 int32 lanes (|w| <= 128 as unsigned after the sign move).
-AVX512_INLINE __m256i dot_ss(__m256i w, __m256i y) {
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(w, w), _mm256_sign_epi8(y, w));
-}
-
 AVX512_INLINE __m256 scale(uint16_t wd, float xd) { return _mm256_set1_ps(_cvtsh_ss(wd) * xd); }
 
 #define Y(b) _mm256_loadu_si256((const __m256i *)x[b].qs)
+/// -bias · Σy per lane: vpdpbusd(C(b), q + bias, y) = Σ q · y exactly.
+#define C(b) _mm256_loadu_si256((const __m256i *)x[b].c)
 
 AVX512 static float dot_q4_0_avx512(int n, const void *vw, const void *vx) {
     const block_q4_0 *w = vw;
     const block_x8 *x = vx;
-    const __m256i off = _mm256_set1_epi8(8);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const int nb = n / 32;
     int b = 0;
     for (; b + 1 < nb; b += 2) {
-        const __m256i s0 = dot_ss(_mm256_sub_epi8(nib32(w[b].qs), off), Y(b));
-        const __m256i s1 = dot_ss(_mm256_sub_epi8(nib32(w[b + 1].qs), off), Y(b + 1));
+        const __m256i s0 = _mm256_dpbusd_epi32(C(b), nib32(w[b].qs), Y(b));
+        const __m256i s1 = _mm256_dpbusd_epi32(C(b + 1), nib32(w[b + 1].qs), Y(b + 1));
         acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(s0), acc0);
         acc1 = _mm256_fmadd_ps(scale(w[b + 1].d, x[b + 1].d), _mm256_cvtepi32_ps(s1), acc1);
     }
-    if (b < nb) acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(dot_ss(_mm256_sub_epi8(nib32(w[b].qs), off), Y(b))), acc0);
+    if (b < nb) acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(C(b), nib32(w[b].qs), Y(b))), acc0);
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
@@ -89,10 +87,10 @@ AVX512 static float dot_q4_1_avx512(int n, const void *vw, const void *vx) {
     return hsum8(_mm256_add_ps(acc0, acc1)) + mins;
 }
 
-/// Q5_0 values: nibble | bit << 4, minus 16 (as int8).
+/// Q5_0 values plus 16: nibble | bit << 4 (unsigned).
 AVX512_INLINE __m256i q5_0_values(const block_q5_0 *w) {
     const __m256i v = nib32(w->qs);
-    return _mm256_mask_sub_epi8(v, _knot_mask32(bits32(w->qh)), v, _mm256_set1_epi8(16));
+    return _mm256_mask_add_epi8(v, bits32(w->qh), v, _mm256_set1_epi8(16));
 }
 
 AVX512 static float dot_q5_0_avx512(int n, const void *vw, const void *vx) {
@@ -102,12 +100,12 @@ AVX512 static float dot_q5_0_avx512(int n, const void *vw, const void *vx) {
     const int nb = n / 32;
     int b = 0;
     for (; b + 1 < nb; b += 2) {
-        const __m256i s0 = dot_ss(q5_0_values(&w[b]), Y(b));
-        const __m256i s1 = dot_ss(q5_0_values(&w[b + 1]), Y(b + 1));
+        const __m256i s0 = _mm256_dpbusd_epi32(C(b), q5_0_values(&w[b]), Y(b));
+        const __m256i s1 = _mm256_dpbusd_epi32(C(b + 1), q5_0_values(&w[b + 1]), Y(b + 1));
         acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(s0), acc0);
         acc1 = _mm256_fmadd_ps(scale(w[b + 1].d, x[b + 1].d), _mm256_cvtepi32_ps(s1), acc1);
     }
-    if (b < nb) acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(dot_ss(q5_0_values(&w[b]), Y(b))), acc0);
+    if (b < nb) acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(C(b), q5_0_values(&w[b]), Y(b))), acc0);
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 
@@ -142,16 +140,17 @@ AVX512 static float dot_q5_1_avx512(int n, const void *vw, const void *vx) {
 AVX512 static float dot_q8_0_avx512(int n, const void *vw, const void *vx) {
     const block_q8_0 *w = vw;
     const block_x8 *x = vx;
+    const __m256i flip = _mm256_set1_epi8((char)0x80);  // w + 128 as unsigned
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     const int nb = n / 32;
     int b = 0;
     for (; b + 1 < nb; b += 2) {
-        const __m256i s0 = dot_ss(_mm256_loadu_si256((const __m256i *)w[b].qs), Y(b));
-        const __m256i s1 = dot_ss(_mm256_loadu_si256((const __m256i *)w[b + 1].qs), Y(b + 1));
+        const __m256i s0 = _mm256_dpbusd_epi32(C(b), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w[b].qs), flip), Y(b));
+        const __m256i s1 = _mm256_dpbusd_epi32(C(b + 1), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w[b + 1].qs), flip), Y(b + 1));
         acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(s0), acc0);
         acc1 = _mm256_fmadd_ps(scale(w[b + 1].d, x[b + 1].d), _mm256_cvtepi32_ps(s1), acc1);
     }
-    if (b < nb) acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(dot_ss(_mm256_loadu_si256((const __m256i *)w[b].qs), Y(b))), acc0);
+    if (b < nb) acc0 = _mm256_fmadd_ps(scale(w[b].d, x[b].d), _mm256_cvtepi32_ps(_mm256_dpbusd_epi32(C(b), _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)w[b].qs), flip), Y(b))), acc0);
     return hsum8(_mm256_add_ps(acc0, acc1));
 }
 

@@ -33,7 +33,8 @@ int sl_q_max_level(void);
 int sl_q_supports(int type);
 
 /// Bytes of one packed activation column of `k` values for weights of `type`.
-/// Legacy types: k/32 blocks {float d; float s; int8 q[32]} (40 bytes);
+/// Legacy types: k/32 blocks {float d; float s; int32 c[8]; int8 q[32]} (72 bytes;
+/// c: -bias · sums of 4 values, for vpdpbusd on unsigned weights);
 /// k-quants: k/256 blocks {float d; int8 q[256]; int16 bsums[16]} (292 bytes).
 size_t sl_q8_packed_bytes(int type, int k);
 
