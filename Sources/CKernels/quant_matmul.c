@@ -74,7 +74,6 @@ static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;   // held by the d
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;  // guards sleeping
 static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
 static _Atomic unsigned pool_generation = 0;
-static _Atomic int pool_pending = 0;
 static int pool_workers = 0;  // started so far (guarded by pool_busy)
 static q_job *_Atomic pool_job = 0;
 static unsigned worker_first_seen[MAX_THREADS];
@@ -82,6 +81,15 @@ static unsigned worker_first_seen[MAX_THREADS];
 /// Spin this many TSC ticks (about 100 µs at ~2.5 GHz) for the next job before sleeping:
 /// longer than the gap between the matvecs of one token.
 #define SPIN_TICKS 250000ull
+
+/// Workers join a job only while it is open; the caller closes it when it has
+/// run out of chunks and then waits only for the workers that joined. On a
+/// shared 2-vCPU machine a worker may not get scheduled for milliseconds:
+/// waiting for every worker (as a plain fork-join does) then costs far more
+/// than the split saves.
+#define JOB_CLOSED (-(1 << 24))
+static _Atomic int pool_joined = JOB_CLOSED;
+static _Atomic int pool_done = 0;
 
 static void *worker_main(void *arg) {
     const int index = (int)(intptr_t)arg;  // 1 ... workers
@@ -98,9 +106,10 @@ static void *worker_main(void *arg) {
             _mm_pause();
         }
         seen = atomic_load(&pool_generation);
-        q_job *job = atomic_load_explicit(&pool_job, memory_order_acquire);
+        if (atomic_fetch_add(&pool_joined, 1) < 0) continue;  // closed: the caller has finished
+        q_job *job = atomic_load(&pool_job);                 // the open job (set before it opened)
         if (index < job->threads) run_share(job);
-        atomic_fetch_sub_explicit(&pool_pending, 1, memory_order_acq_rel);
+        atomic_fetch_add(&pool_done, 1);
     }
     return 0;
 }
@@ -120,14 +129,16 @@ static void dispatch(q_job *job) {
         pool_workers++;
     }
     if (job->threads > pool_workers + 1) job->threads = pool_workers + 1;
-    atomic_store_explicit(&pool_job, job, memory_order_release);
-    atomic_store_explicit(&pool_pending, pool_workers, memory_order_release);
+    atomic_store(&pool_job, job);
+    atomic_store(&pool_done, 0);
+    atomic_store(&pool_joined, 0);  // open
     pthread_mutex_lock(&pool_mutex);
-    atomic_fetch_add_explicit(&pool_generation, 1, memory_order_acq_rel);
+    atomic_fetch_add(&pool_generation, 1);
     pthread_cond_broadcast(&pool_wake);
     pthread_mutex_unlock(&pool_mutex);
     run_share(job);
-    while (atomic_load_explicit(&pool_pending, memory_order_acquire) > 0) _mm_pause();
+    const int joined = atomic_exchange(&pool_joined, JOB_CLOSED);
+    while (atomic_load_explicit(&pool_done, memory_order_acquire) < joined) _mm_pause();
 }
 
 // MARK: Entry point
