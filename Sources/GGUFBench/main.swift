@@ -59,6 +59,10 @@ func timeConfigs(rounds: Int, minimum: Double, _ body: (QuantizedKernel) -> Void
     return samples.map(median)
 }
 
+/// Left-aligned in `width` columns (String(format:) does not pad %@ on Linux).
+func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+func right(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+
 func input(_ count: Int) -> [Float] { (0..<count).map { Float(Double(($0 * 7919) % 1000) / 500.0 - 1.0) } }
 
 do {
@@ -66,7 +70,7 @@ do {
 
     // MARK: 1. Named tensors
     print("\n1. Named tensors (GB/s of weights, median of 5)")
-    print(String(format: "%-24@ %-5@ %-15@ %-9@", "tensor", "type", "shape", "product") + configs.map { String(format: " %11@", $0.label) }.joined())
+    print(pad("tensor", 24) + pad("type", 6) + pad("shape", 13) + pad("product", 10) + configs.map { right($0.label, 11) }.joined())
     for name in names {
         let matrix = QuantizedMatrix(try file.tensor(name))
         let x = input(matrix.columns * 8)
@@ -81,8 +85,8 @@ do {
                 }
             }
             let label = count == 1 ? "matvec" : "matmul x\(count)"
-            print(String(format: "%-24@ %-5@ %-15@ %-9@", name, "\(matrix.type)", "\(matrix.rows)x\(matrix.columns)", label)
-                  + times.map { String(format: " %11.2f", bytes / $0 / 1e9) }.joined())
+            print(pad(name, 24) + pad("\(matrix.type)", 6) + pad("\(matrix.rows)x\(matrix.columns)", 13) + pad(label, 10)
+                  + times.map { right(String(format: "%.2f", bytes / $0 / 1e9), 11) }.joined())
         }
     }
 
@@ -138,7 +142,7 @@ do {
 
     // MARK: 3. Synthetic matrices of every type
     print("\n3. Synthetic 64 MB matrices, 4864 columns, random blocks (matvec GB/s, median of 5)")
-    print("type  rows  " + configs.map { String(format: " %11@", $0.label) }.joined())
+    print("type   rows" + configs.map { right($0.label, 11) }.joined())
     final class Storage {
         let bytes: UnsafeMutableRawBufferPointer
         init(_ count: Int) { bytes = .allocate(byteCount: count, alignment: 64) }
@@ -171,7 +175,7 @@ do {
             m.kernel = kernel
             x.withUnsafeBufferPointer { xs in y.withUnsafeMutableBufferPointer { m.multiply(xs.baseAddress!, into: $0.baseAddress!) } }
         }
-        print(String(format: "%-5@ %5d ", "\(type)", rowCount) + times.map { String(format: " %11.2f", Double(storage.bytes.count) / $0 / 1e9) }.joined())
+        print(pad("\(type)", 5) + right("\(rowCount)", 6) + times.map { right(String(format: "%.2f", Double(storage.bytes.count) / $0 / 1e9), 11) }.joined())
     }
 } catch {
     print("gguf-bench: \(error)")
