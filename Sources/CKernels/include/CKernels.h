@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "QuantDot.h"  // quantized (GGUF) dot products
+
 #ifdef __cplusplus
 extern "C" {
 #endif

@@ -1,4 +1,15 @@
+import CKernels
 public import ModelFiles
+
+/// Which implementation multiplies block-quantized weights.
+public enum QuantizedKernel: Sendable, Equatable {
+    /// The portable Swift kernels below: the reference the tests compare against.
+    case swift
+    /// The C kernels (Sources/CKernels/quant_dot.c): `level` 0 is the best this
+    /// CPU supports (1 portable C, 2 AVX2, 3 AVX-512, capped at what the CPU has);
+    /// `threads` 0 uses `QuantizedMatrix.threads`.
+    case native(level: Int = 0, threads: Int = 0)
+}
 
 /// A weight matrix [rows, columns] in any GGUF tensor type, used in place
 /// (W in y = W x, rows = output features; GGUF's dimensions are [columns, rows]).
@@ -13,10 +24,22 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public var rows: Int { tensor.rows }
     public var columns: Int { tensor.columns }
     public var type: GGMLType { tensor.type }
+    /// The C kernels unless set otherwise (F32/F16/BF16 weights always use Swift).
+    public var kernel: QuantizedKernel = .native()
 
-    public init(_ tensor: GGUFTensor) {
+    public init(_ tensor: GGUFTensor, kernel: QuantizedKernel = .native()) {
         self.tensor = tensor
+        self.kernel = kernel
     }
+
+    /// Default threads of the C kernels' products (the caller plus persistent workers), 1...8.
+    public static var threads: Int {
+        get { Int(sl_q_get_threads()) }
+        set { sl_q_set_threads(Int32(max(1, newValue))) }
+    }
+
+    /// The best C kernel level this CPU supports: 1 portable C, 2 AVX2, 3 AVX-512.
+    public static var nativeLevel: Int { Int(sl_q_max_level()) }
 
     /// Rows `range` as float32 into `output` (`range.count * columns` floats), bit-exact to ggml.
     public func dequantize(rows range: Range<Int>, into output: UnsafeMutablePointer<Float>) {
@@ -65,7 +88,11 @@ public struct QuantizedMatrix: @unchecked Sendable {
             if type.isQuantized {
                 let activations = QuantizedActivations(for: type, columns: columns, count: count)
                 for c in 0..<count { activations.quantize(x + c * columns, column: c) }
-                multiplyQuantized(activations, into: y, rows: range)
+                if case .native(let level, let threads) = kernel, sl_q_supports(Int32(type.rawValue)) != 0 {
+                    multiplyNative(activations, level: level, threads: threads, into: y, rows: range)
+                } else {
+                    multiplyQuantized(activations, into: y, rows: range)
+                }
             } else {
                 multiplyFloat(x, count: count, into: y, rows: range)
             }
@@ -80,6 +107,22 @@ public struct QuantizedMatrix: @unchecked Sendable {
             expandFloatRow(base + r * stride, into: row)
             for c in 0..<count { y[c * rows + r] = floatDot(row, x + c * columns, columns) }
         }
+    }
+
+    /// The C kernels: activations repacked as int8 blocks (what llama.cpp's
+    /// vec_dot functions read), then rows × columns in C, split across threads.
+    private func multiplyNative(_ x: QuantizedActivations, level: Int, threads: Int, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {
+        let t = Int32(type.rawValue), k = Int32(columns)
+        let stride = sl_q8_packed_bytes(t, k)
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: max(1, stride * x.count), alignment: 64)
+        defer { packed.deallocate() }
+        for c in 0..<x.count {
+            sl_q8_pack(t, k, x.q + c * columns, x.d + c * x.blocksPerColumn, x.groupSum + c * (columns / 32), packed + c * stride)
+        }
+        let weights = tensor.bytes.baseAddress! + range.lowerBound * tensor.rowBytes
+        let done = sl_q_matmul(t, Int32(level), Int32(threads), weights, tensor.rowBytes, Int32(range.count), k,
+                               packed, stride, Int32(x.count), y + range.lowerBound, rows)
+        precondition(done != 0, "C kernels for \(type)")
     }
 
     private func multiplyQuantized(_ x: QuantizedActivations, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>) {

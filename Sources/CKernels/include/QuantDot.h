@@ -1,0 +1,63 @@
+// Quantized (GGUF / ggml block format) dot products and matrix products,
+// after llama.cpp's ggml-cpu quants: weights in their GGUF block layout,
+// activations quantized to 8 bits (Q8_0 blocks of 32 with the Q8_1 sum for
+// the legacy types, Q8_K blocks of 256 with sums of 16 for the k-quants).
+//
+// Kernels exist in portable C, AVX2+FMA+F16C and AVX-512 (F/BW/VL/VNNI)
+// versions, chosen once at run time (cpuid + xgetbv); the rest of the binary
+// stays baseline x86-64. Every version computes the same integer sums per
+// block; only the float combination of the blocks differs (as in llama.cpp).
+#ifndef SIGHTLINE_QUANT_DOT_H
+#define SIGHTLINE_QUANT_DOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Kernel levels: 0 picks the best this CPU supports.
+enum {
+    SL_Q_LEVEL_BEST = 0,
+    SL_Q_LEVEL_SCALAR = 1,
+    SL_Q_LEVEL_AVX2 = 2,
+    SL_Q_LEVEL_AVX512 = 3,
+};
+
+/// The best level this CPU and OS support (1 ... 3).
+int sl_q_max_level(void);
+
+/// 1 when `type` (a ggml type id: 2 Q4_0, 3 Q4_1, 6 Q5_0, 7 Q5_1, 8 Q8_0,
+/// 12 Q4_K, 13 Q5_K, 14 Q6_K) has kernels.
+int sl_q_supports(int type);
+
+/// Bytes of one packed activation column of `k` values for weights of `type`.
+/// Legacy types: k/32 blocks {float d; float s; int32 c[8]; int8 q[32]} (72 bytes;
+/// c: -bias · sums of 4 values, for vpdpbusd on unsigned weights);
+/// k-quants: k/256 blocks {float d; int8 q[256]; int16 bsums[16]} (292 bytes).
+size_t sl_q8_packed_bytes(int type, int k);
+
+/// Packs one activation column already quantized (values `q` in -128...127
+/// as int16, block scales `d`, per-32 sums `s`, used by Q4_1/Q5_1 only and
+/// may be NULL otherwise) into the layout above at `out`.
+void sl_q8_pack(int type, int k, const int16_t *q, const float *d, const float *s, void *out);
+
+/// One weight row (k values, GGUF blocks at `w`) · one packed activation column.
+float sl_q_vec_dot(int type, int level, int k, const void *w, const void *x);
+
+/// y[c * ldy + r] = row r of w · column c of x, for r < rows and c < count.
+/// Rows are `row_bytes` apart; packed columns `x_stride` bytes apart.
+/// threads <= 0 uses sl_q_get_threads(). Returns 0 when the type is unsupported.
+int sl_q_matmul(int type, int level, int threads, const void *w, size_t row_bytes, int rows, int k,
+                const void *x, size_t x_stride, int count, float *y, size_t ldy);
+
+/// Default threads (the caller plus persistent workers) of sl_q_matmul, 1...8.
+void sl_q_set_threads(int threads);
+int sl_q_get_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

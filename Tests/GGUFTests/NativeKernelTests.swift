@@ -1,0 +1,121 @@
+import CKernels
+@testable import Kernels
+import ModelFiles
+import Testing
+
+/// The C kernels (every level this CPU has: portable C, AVX2, AVX-512; one and
+/// two threads) against the Swift reference, on random blocks of every type,
+/// odd row counts, sub-ranges of rows and several columns at once.
+@Suite struct NativeKernelTests {
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+
+    /// Byte offsets of a block's float16 fields, and whether each is a (signed) offset.
+    static func halfFields(_ type: GGMLType) -> [(offset: Int, signed: Bool)] {
+        switch type {
+        case .q4_0, .q5_0, .q8_0: [(0, false)]
+        case .q4_1, .q5_1: [(0, false), (2, true)]
+        case .q4_K, .q5_K: [(0, false), (2, false)]
+        case .q6_K: [(208, false)]
+        default: []
+        }
+    }
+
+    /// Owns the random weight bytes for the tensor's lifetime.
+    final class Storage {
+        let bytes: UnsafeMutableRawBufferPointer
+        init(count: Int) { bytes = .allocate(byteCount: count, alignment: 64) }
+        deinit { bytes.deallocate() }
+    }
+
+    static func randomMatrix(_ type: GGMLType, rows: Int, columns: Int, using rng: inout SplitMix64) -> QuantizedMatrix {
+        let blocks = rows * columns / type.blockSize
+        let storage = Storage(count: blocks * type.typeSize)
+        for i in 0..<storage.bytes.count { storage.bytes[i] = UInt8.random(in: 0...255, using: &rng) }
+        for b in 0..<blocks {
+            for field in halfFields(type) {
+                let value = Float16(Float.random(in: 0.0005...0.05, using: &rng) * (field.signed && Bool.random(using: &rng) ? -1 : 1))
+                storage.bytes.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: b * type.typeSize + field.offset, as: UInt16.self)
+            }
+        }
+        let tensor = GGUFTensor(name: "random", type: type, dimensions: [columns, rows], bytes: UnsafeRawBufferPointer(storage.bytes), owner: storage)
+        return QuantizedMatrix(tensor)
+    }
+
+    func product(_ matrix: QuantizedMatrix, _ kernel: QuantizedKernel, _ x: [Float], count: Int, rows: Range<Int>? = nil) -> [Float] {
+        var m = matrix
+        m.kernel = kernel
+        var y = [Float](repeating: .nan, count: matrix.rows * count)
+        x.withUnsafeBufferPointer { xs in
+            y.withUnsafeMutableBufferPointer { m.multiply(xs.baseAddress!, count: count, into: $0.baseAddress!, rows: rows) }
+        }
+        return y
+    }
+
+    @Test(arguments: types) func nativeKernelsMatchSwift(_ type: GGMLType) {
+        var rng = SplitMix64(seed: 0x5157_0000 + UInt64(type.rawValue))
+        let levels = Array(1...QuantizedMatrix.nativeLevel)
+        #expect(QuantizedMatrix.nativeLevel >= 1)
+        for trial in 0..<6 {
+            let blocks = type.blockSize == 256 ? Int.random(in: 1...5, using: &rng) : Int.random(in: 1...40, using: &rng)
+            let columns = blocks * type.blockSize
+            // Odd and tiny row counts; the last trial is large enough to use the worker threads.
+            let rows = trial == 5 ? 301 : [1, 3, 7, 13, 37][trial]
+            let count = [1, 2, 3, 1, 5, 2][trial]
+            let matrix = Self.randomMatrix(type, rows: rows, columns: columns, using: &rng)
+            let x = (0..<(columns * count)).map { _ in Float.random(in: -2...2, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.01) }
+            let weights = [Float](unsafeUninitializedCapacity: rows * columns) { buffer, n in
+                matrix.dequantize(rows: 0..<rows, into: buffer.baseAddress!)
+                n = rows * columns
+            }
+            let reference = product(matrix, .swift, x, count: count)
+            for level in levels {
+                for threads in [1, 2] {
+                    let got = product(matrix, .native(level: level, threads: threads), x, count: count)
+                    var worst = 0.0
+                    for c in 0..<count {
+                        for r in 0..<rows {
+                            var magnitude = 0.0
+                            for i in 0..<columns { magnitude += abs(Double(weights[r * columns + i]) * Double(x[c * columns + i])) }
+                            let error = abs(Double(got[c * rows + r]) - Double(reference[c * rows + r])) / max(magnitude, 1e-30)
+                            worst = max(worst, error)
+                        }
+                    }
+                    #expect(worst <= 2e-6, "\(type) level \(level) threads \(threads) [\(rows) x \(columns)] x\(count): relative error \(worst)")
+                    // One column at a time gives the same numbers as the batch.
+                    if count > 1 {
+                        let c = count - 1
+                        let single = product(matrix, .native(level: level, threads: threads), Array(x[(c * columns)...]), count: 1)
+                        #expect(single == Array(got[(c * rows)..<((c + 1) * rows)]), "\(type) level \(level): single vs batch")
+                    }
+                }
+                // A sub-range of rows writes exactly those rows, with the same values.
+                if rows >= 3 {
+                    let sub = 1..<(rows - 1)
+                    let all = product(matrix, .native(level: level, threads: 1), x, count: count)
+                    let part = product(matrix, .native(level: level, threads: 1), x, count: count, rows: sub)
+                    for c in 0..<count {
+                        for r in 0..<rows {
+                            let value = part[c * rows + r]
+                            if sub.contains(r) { #expect(value == all[c * rows + r]) } else { #expect(value.isNaN) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every level computes the same integer block sums: with one block and
+    /// scales of 1, the products are exact integers and agree bit for bit.
+    @Test func levelsAgreeExactlyOnOneBlock() {
+        #expect(sl_q_supports(12) == 1 && sl_q_supports(1) == 0)
+        var rng = SplitMix64(seed: 42)
+        for type in Self.types {
+            let columns = type.blockSize
+            let matrix = Self.randomMatrix(type, rows: 1, columns: columns, using: &rng)
+            let x = (0..<columns).map { _ in Float.random(in: -1...1, using: &rng) }
+            let values = (1...QuantizedMatrix.nativeLevel).map { product(matrix, .native(level: $0, threads: 1), x, count: 1)[0] }
+            let reference = product(matrix, .swift, x, count: 1)[0]
+            for v in values { #expect(abs(v - reference) <= 1e-5 * max(1, abs(reference)), "\(type): \(values) vs \(reference)") }
+        }
+    }
+}
