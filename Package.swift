@@ -61,7 +61,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenizers",
-            dependencies: ["CZlib"],
+            dependencies: ["CZlib", "ModelFiles"],
             swiftSettings: swiftSettings
         ),
 
@@ -95,6 +95,7 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+        .testTarget(name: "LMTokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
