@@ -83,3 +83,17 @@ struct QwenReferenceTests {
         #expect(v.endOfGenerationIDs == [128247, 151643, 151645, 151662, 151663, 151664])
     }
 }
+
+extension QwenReferenceTests {
+    /// The 7 prompts (raw and ChatML) of prompts.json, tokenized as llama.cpp did for the logits.
+    @Test func promptsMatch() throws {
+        let prompts = try LMFixtures.json(LMFixtures.qwenDirectory + "/prompts.json")
+        guard case .array(let items) = try #require(prompts[member: "prompts"]) else { Issue.record("no prompts"); return }
+        #expect(items.count == 7)
+        for item in items {
+            let text = try #require(item[member: "text"]?.text)
+            let expected = try #require(item[member: "token_ids"]?.ids)
+            #expect(tokenizer.encode(text, addSpecial: true, parseSpecial: true) == expected, "\(item[member: "name"]?.text ?? "?")")
+        }
+    }
+}
