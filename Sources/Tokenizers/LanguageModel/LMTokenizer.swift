@@ -22,7 +22,7 @@ public final class LMTokenizer: Tokenizer, Sendable {
         self.vocabulary = vocabulary
         switch vocabulary.model {
         case .bytePairEncoding:
-            mergeTable = try BPEMergeTable(vocabulary: vocabulary, merges: merges, path: path)
+            mergeTable = BPEMergeTable(vocabulary: vocabulary, merges: merges)
             byteTokens = []
         case .sentencePiece:
             mergeTable = nil

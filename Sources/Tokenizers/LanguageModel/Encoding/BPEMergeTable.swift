@@ -12,7 +12,7 @@ struct BPEMergeTable: Sendable {
     let singleByteToken: [Int32]
     let tokenCount: Int32
 
-    init(vocabulary: LMVocabulary, merges lines: [[UInt8]], path: String) throws(TokenizerError) {
+    init(vocabulary: LMVocabulary, merges lines: [[UInt8]]) {
         var pieceOf = vocabulary.idOfText
         var extra: [[UInt8]] = []
         let count = Int32(vocabulary.count)
@@ -46,6 +46,5 @@ struct BPEMergeTable: Sendable {
         extraTexts = extra
         singleByteToken = (0..<256).map { vocabulary.idOfText[[UInt8($0)]] ?? -1 }
         tokenCount = count
-        _ = path
     }
 }
