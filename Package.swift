@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "sightline", targets: ["SightlineCLI"]),
         .executable(name: "gguf-bench", targets: ["GGUFBench"]),
+        .executable(name: "lm-tokenizer-bench", targets: ["LMTokenizerBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,7 +62,7 @@ let package = Package(
         ),
         .target(
             name: "Tokenizers",
-            dependencies: ["CZlib"],
+            dependencies: ["CZlib", "ModelFiles"],
             swiftSettings: swiftSettings
         ),
 
@@ -83,6 +84,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .executableTarget(name: "LMTokenizerBench", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
@@ -95,6 +97,7 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+        .testTarget(name: "LMTokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -19,6 +19,12 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
     case malformedMerges(path: String, line: Int, reason: String)
     case malformedTokenizerJSON(path: String, reason: String)
     case invalidContextLength(Int)
+    /// A language-model vocabulary whose `tokenizer.ggml.model` (or tokenizer.json model) is not implemented.
+    case unsupportedTokenizerModel(path: String, model: String)
+    /// A `tokenizer.ggml.pre` (or tokenizer.json pre-tokenizer) that is not implemented.
+    case unknownPreTokenizer(path: String, name: String)
+    /// A language-model tokenizer key that is missing, mistyped or inconsistent.
+    case malformedTokenizerMetadata(path: String, key: String, reason: String)
 
     public var description: String {
         switch self {
@@ -36,6 +42,12 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
             return "malformed tokenizer.json \(path): \(reason)"
         case .invalidContextLength(let length):
             return "context length \(length) leaves no room for the start and end tokens (need at least 2)"
+        case .unsupportedTokenizerModel(let path, let model):
+            return "\(path): tokenizer model '\(model)' is not supported (need 'gpt2' or 'llama')"
+        case .unknownPreTokenizer(let path, let name):
+            return "\(path): unknown pre-tokenizer '\(name)'"
+        case .malformedTokenizerMetadata(let path, let key, let reason):
+            return "\(path): tokenizer key '\(key)': \(reason)"
         }
     }
 
@@ -44,7 +56,8 @@ public enum TokenizerError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .missingFile(let path), .unreadableFile(let path, _), .malformedGzip(let path, _),
             .malformedVocabulary(let path, _), .malformedMerges(let path, _, _),
-            .malformedTokenizerJSON(let path, _):
+            .malformedTokenizerJSON(let path, _), .unsupportedTokenizerModel(let path, _),
+            .unknownPreTokenizer(let path, _), .malformedTokenizerMetadata(let path, _, _):
             return path
         case .invalidContextLength:
             return nil

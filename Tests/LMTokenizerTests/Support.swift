@@ -1,0 +1,99 @@
+import Glibc
+@testable import Tokenizers
+
+enum LMFixtures {
+    static let repoRoot: String = {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path
+    }()
+    static let qwenDirectory = repoRoot + "/Tests/Fixtures/lm/qwen2.5-coder-0.5b-q4_k_m"
+    static let tinyDirectory = repoRoot + "/Tests/Fixtures/lm/tiny"
+    static let spmDirectory = repoRoot + "/Tests/Fixtures/lm/spm-tiny"
+
+    /// The real Qwen2.5 GGUF, fetched by scripts/models/fetch_qwen_gguf.py (never committed).
+    static let qwenGGUFPath: String = {
+        let home = String(cString: getenv("HOME") ?? strdup("/root"))
+        return home + "/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    }()
+    static var hasQwenGGUF: Bool { isRegularFile(qwenGGUFPath) }
+
+    /// Loaded once for all tests that need it.
+    static let qwen: Result<LMTokenizer, TokenizerError> = Result { () throws(TokenizerError) in
+        try LMTokenizer(ggufPath: qwenGGUFPath)
+    }
+
+    static func jsonLines(_ path: String) throws -> [JSONValue] {
+        let bytes = try readFileBytes(path)
+        var values: [JSONValue] = []
+        for line in bytes.split(separator: 0x0A) {
+            do { values.append(try JSONReader.parse(Array(line))) } catch { throw FixtureError(message: error.message) }
+        }
+        return values
+    }
+
+    static func json(_ path: String) throws -> JSONValue {
+        do { return try JSONReader.parse(try readFileBytes(path)) } catch let error as JSONReader.Failure {
+            throw FixtureError(message: error.message)
+        }
+    }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+extension JSONValue {
+    var ids: [Int32]? {
+        guard case .array(let items) = self else { return nil }
+        return items.compactMap { $0.intValue.map(Int32.init) }
+    }
+    var text: String? {
+        guard case .string(let scalars) = self else { return nil }
+        var s = ""
+        s.unicodeScalars.append(contentsOf: scalars)
+        return s
+    }
+}
+
+func hexBytes(_ hex: String) -> [UInt8] {
+    let chars = Array(hex.utf8)
+    return stride(from: 0, to: chars.count, by: 2).map { UInt8(TableText.hex(chars[$0..<($0 + 2)])) }
+}
+
+/// A temporary folder removed when the value goes away.
+final class ScratchDirectory {
+    let path: String
+
+    init() {
+        var template = Array("/tmp/lm-tokenizer-tests-XXXXXX".utf8CString)
+        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }
+
+    deinit {
+        if let dir = opendir(path) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name != "." && name != ".." { unlink(path + "/" + name) }
+            }
+            closedir(dir)
+        }
+        rmdir(path)
+    }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
+
+    @discardableResult
+    func write(_ name: String, _ bytes: [UInt8]) -> String {
+        let file = path + "/" + name
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        precondition(fd >= 0, "cannot create \(file)")
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        return file
+    }
+}
