@@ -14,10 +14,10 @@
 // between calls, then sleeps on a condition variable.
 
 #include "CKernels.h"
+#include "worker_pool.h"
 
 #include <cpuid.h>
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +238,6 @@ typedef struct {
     float *c;
     float beta;
     int kc;             // pairs per k block
-    int threads;
     _Atomic int next_panel;  // the next column panel to take
 } gemm_job;
 
@@ -276,77 +275,13 @@ static void run_share(gemm_job *job, int t) {
     }
 }
 
-// MARK: Worker pool
+static void run_share_task(void *job) { run_share((gemm_job *)job, 0); }
 
-static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching caller
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;  // guards sleeping
-static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
-static _Atomic unsigned pool_generation = 0;
-static _Atomic int pool_pending = 0;
-static int pool_workers = 0;  // started so far (guarded by pool_busy)
-static gemm_job *_Atomic pool_job = 0;
-static unsigned worker_first_seen[MAX_THREADS];  // the generation before a worker's first job
-
-/// Spin this many TSC ticks (about 50 µs) for the next job before sleeping.
-#define SPIN_TICKS 130000ull
-
-static void *worker_main(void *arg) {
-    const int index = (int)(intptr_t)arg;  // 1 ... workers
-    unsigned seen = worker_first_seen[index];
-    for (;;) {
-        unsigned long long start = __rdtsc();
-        while (atomic_load_explicit(&pool_generation, memory_order_acquire) == seen) {
-            if (__rdtsc() - start > SPIN_TICKS) {
-                pthread_mutex_lock(&pool_mutex);
-                while (atomic_load(&pool_generation) == seen) pthread_cond_wait(&pool_wake, &pool_mutex);
-                pthread_mutex_unlock(&pool_mutex);
-                break;
-            }
-            _mm_pause();
-        }
-        seen = atomic_load(&pool_generation);
-        gemm_job *job = atomic_load_explicit(&pool_job, memory_order_acquire);
-        if (index < job->threads) run_share(job, index);
-        atomic_fetch_sub_explicit(&pool_pending, 1, memory_order_acq_rel);
-    }
-    return 0;
-}
-
-/// Runs the job on `job->threads` threads; the caller holds pool_busy.
-static void dispatch(gemm_job *job) {
-    while (pool_workers < job->threads - 1) {
-        pthread_t thread;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        worker_first_seen[pool_workers + 1] = atomic_load(&pool_generation);
-        if (pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(pool_workers + 1)) != 0) {
-            pthread_attr_destroy(&attr);
-            break;
-        }
-        pthread_attr_destroy(&attr);
-        pool_workers++;
-    }
-    if (job->threads > pool_workers + 1) job->threads = pool_workers + 1;
-    atomic_store_explicit(&pool_job, job, memory_order_release);
-    // Every started worker takes part (those past `threads` just acknowledge).
-    atomic_store_explicit(&pool_pending, pool_workers, memory_order_release);
-    pthread_mutex_lock(&pool_mutex);
-    atomic_fetch_add_explicit(&pool_generation, 1, memory_order_acq_rel);
-    pthread_cond_broadcast(&pool_wake);
-    pthread_mutex_unlock(&pool_mutex);
-    run_share(job, 0);
-    while (atomic_load_explicit(&pool_pending, memory_order_acquire) > 0) _mm_pause();
-}
-
+/// Wakes the pool with an empty job: what dispatch costs, for bf16-bench.
 void sl_bf16_pool_noop(void) {
     gemm_job job;
     memset(&job, 0, sizeof job);
-    job.threads = sl_bf16_get_threads();
-    if (job.threads < 2) return;
-    pthread_mutex_lock(&pool_busy);
-    dispatch(&job);
-    pthread_mutex_unlock(&pool_busy);
+    sl_pool_run(sl_bf16_get_threads(), run_share_task, &job);
 }
 
 // MARK: Entry point
@@ -386,13 +321,6 @@ void sl_bf16_gemm_nt(int m, int n, int k, const float *a, int lda, const uint16_
     if (threads > panels) threads = panels;
     // Below ~2 MFLOP a second thread costs more than it saves.
     if ((double)m * n * k < 1.0e6) threads = 1;
-    job.threads = threads;
     atomic_init(&job.next_panel, 0);
-    if (threads > 1 && pthread_mutex_trylock(&pool_busy) == 0) {
-        dispatch(&job);
-        pthread_mutex_unlock(&pool_busy);
-    } else {
-        job.threads = 1;
-        run_panels(&job, 0, panels);
-    }
+    if (!sl_pool_run(threads, run_share_task, &job)) run_panels(&job, 0, panels);
 }

@@ -5,12 +5,11 @@
 // sleep on a condition variable, as the bf16 GEMM's pool does.
 
 #include "QuantDot.h"
+#include "worker_pool.h"
 
 #include <immintrin.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
-#include <x86intrin.h>
 
 #define MAX_THREADS 8
 
@@ -38,7 +37,6 @@ typedef struct {
     float *y;
     size_t ldy;
     int chunk;               // rows per share
-    int threads;
     _Atomic int next_chunk;  // the next chunk to take
 } q_job;
 
@@ -68,78 +66,7 @@ static void run_share(q_job *job) {
     }
 }
 
-// MARK: Worker pool
-
-static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;   // held by the dispatching caller
-static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;  // guards sleeping
-static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
-static _Atomic unsigned pool_generation = 0;
-static int pool_workers = 0;  // started so far (guarded by pool_busy)
-static q_job *_Atomic pool_job = 0;
-static unsigned worker_first_seen[MAX_THREADS];
-
-/// Spin this many TSC ticks (about 100 µs at ~2.5 GHz) for the next job before sleeping:
-/// longer than the gap between the matvecs of one token.
-#define SPIN_TICKS 250000ull
-
-/// Workers join a job only while it is open; the caller closes it when it has
-/// run out of chunks and then waits only for the workers that joined. On a
-/// shared 2-vCPU machine a worker may not get scheduled for milliseconds:
-/// waiting for every worker (as a plain fork-join does) then costs far more
-/// than the split saves.
-#define JOB_CLOSED (-(1 << 24))
-static _Atomic int pool_joined = JOB_CLOSED;
-static _Atomic int pool_done = 0;
-
-static void *worker_main(void *arg) {
-    const int index = (int)(intptr_t)arg;  // 1 ... workers
-    unsigned seen = worker_first_seen[index];
-    for (;;) {
-        const unsigned long long start = __rdtsc();
-        while (atomic_load_explicit(&pool_generation, memory_order_acquire) == seen) {
-            if (__rdtsc() - start > SPIN_TICKS) {
-                pthread_mutex_lock(&pool_mutex);
-                while (atomic_load(&pool_generation) == seen) pthread_cond_wait(&pool_wake, &pool_mutex);
-                pthread_mutex_unlock(&pool_mutex);
-                break;
-            }
-            _mm_pause();
-        }
-        seen = atomic_load(&pool_generation);
-        if (atomic_fetch_add(&pool_joined, 1) < 0) continue;  // closed: the caller has finished
-        q_job *job = atomic_load(&pool_job);                 // the open job (set before it opened)
-        if (index < job->threads) run_share(job);
-        atomic_fetch_add(&pool_done, 1);
-    }
-    return 0;
-}
-
-static void dispatch(q_job *job) {
-    while (pool_workers < job->threads - 1) {
-        pthread_t thread;
-        pthread_attr_t attr;
-        pthread_attr_init(&attr);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        worker_first_seen[pool_workers + 1] = atomic_load(&pool_generation);
-        if (pthread_create(&thread, &attr, worker_main, (void *)(intptr_t)(pool_workers + 1)) != 0) {
-            pthread_attr_destroy(&attr);
-            break;
-        }
-        pthread_attr_destroy(&attr);
-        pool_workers++;
-    }
-    if (job->threads > pool_workers + 1) job->threads = pool_workers + 1;
-    atomic_store(&pool_job, job);
-    atomic_store(&pool_done, 0);
-    atomic_store(&pool_joined, 0);  // open
-    pthread_mutex_lock(&pool_mutex);
-    atomic_fetch_add(&pool_generation, 1);
-    pthread_cond_broadcast(&pool_wake);
-    pthread_mutex_unlock(&pool_mutex);
-    run_share(job);
-    const int joined = atomic_exchange(&pool_joined, JOB_CLOSED);
-    while (atomic_load_explicit(&pool_done, memory_order_acquire) < joined) _mm_pause();
-}
+static void run_share_task(void *job) { run_share((q_job *)job); }
 
 // MARK: Entry point
 
@@ -167,14 +94,7 @@ int sl_q_matmul(int type, int level, int threads, const void *w, size_t row_byte
     int chunk = rows / (threads * 8);
     if (chunk < 4) chunk = 4;
     job.chunk = chunk;
-    job.threads = threads;
     atomic_init(&job.next_chunk, 0);
-    if (threads > 1 && pthread_mutex_trylock(&pool_busy) == 0) {
-        dispatch(&job);
-        pthread_mutex_unlock(&pool_busy);
-    } else {
-        job.threads = 1;
-        run_rows(&job, 0, rows);
-    }
+    if (!sl_pool_run(threads, run_share_task, &job)) run_rows(&job, 0, rows);
     return 1;
 }
