@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "sightline", targets: ["SightlineCLI"]),
         .executable(name: "gguf-bench", targets: ["GGUFBench"]),
+        .executable(name: "decoder-bench", targets: ["DecoderBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -88,6 +89,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .executableTarget(name: "DecoderBench", dependencies: ["LanguageModel", "Kernels"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
