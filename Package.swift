@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "sightline", targets: ["SightlineCLI"]),
         .executable(name: "gguf-bench", targets: ["GGUFBench"]),
         .executable(name: "lm-tokenizer-bench", targets: ["LMTokenizerBench"]),
+        .executable(name: "decoder-bench", targets: ["DecoderBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LanguageModel",
+            dependencies: ["Kernels", "ModelFiles"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Capture",
             dependencies: [
                 "Imaging", "CV4L2Shim",
@@ -77,7 +83,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Kernel benchmarks (`swift run -c release bf16-bench`, `swift run -c release gguf-bench`)
+        // MARK: Development benchmarks (`swift run -c release bf16-bench | gguf-bench | lm-tokenizer-bench | decoder-bench`)
         .executableTarget(
             name: "bf16-bench",
             dependencies: ["COpenBLAS", "CKernels"],
@@ -85,6 +91,7 @@ let package = Package(
         ),
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .executableTarget(name: "LMTokenizerBench", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
+        .executableTarget(name: "DecoderBench", dependencies: ["LanguageModel", "Kernels"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
@@ -98,6 +105,7 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
