@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Generation",
+            dependencies: ["LanguageModel", "Tokenizers", "ModelFiles"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Capture",
             dependencies: [
                 "Imaging", "CV4L2Shim",
@@ -76,7 +81,8 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "CZeroMQ", "COpenBLAS",
+                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "ModelFiles",
+                "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,6 +112,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
         .testTarget(name: "LMTokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

@@ -47,6 +47,7 @@ struct Sightline: AsyncParsableCommand {
             ReplayCommand.self,
             ClipCommand.self,
             TokenizeCommand.self,
+            GenerateCommand.self,
             BenchCommand.self,
             VersionCommand.self,
         ]

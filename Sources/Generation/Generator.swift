@@ -1,0 +1,130 @@
+public import LanguageModel
+public import Tokenizers
+import Foundation
+
+/// Runs a decoder with its tokenizer: prefills a prompt, then samples and decodes one
+/// token at a time until an end-of-generation token, a stop string, `maxTokens`, a full
+/// KV cache or cancellation. Text is streamed as it becomes complete (whole UTF-8
+/// characters, never part of a stop string). Not thread-safe: the model is single-sequence.
+public final class Generator {
+    public let model: LanguageModel
+    public let tokenizer: LMTokenizer
+
+    public struct Options: Sendable {
+        public var maxTokens: Int
+        public var sampling: SamplingSettings
+        /// Generation ends when the text reaches one of these (which is cut from the text).
+        public var stopStrings: [String]
+        /// Tokens that end generation; nil means the tokenizer's end-of-generation set.
+        public var stopTokens: Set<Int32>?
+        /// Keep the next-token logits after the prompt in the result.
+        public var keepPromptLogits: Bool
+
+        public init(maxTokens: Int = 256, sampling: SamplingSettings = .greedy, stopStrings: [String] = [],
+                    stopTokens: Set<Int32>? = nil, keepPromptLogits: Bool = false) {
+            self.maxTokens = maxTokens
+            self.sampling = sampling
+            self.stopStrings = stopStrings
+            self.stopTokens = stopTokens
+            self.keepPromptLogits = keepPromptLogits
+        }
+    }
+
+    public init(model: LanguageModel, tokenizer: LMTokenizer) {
+        self.model = model
+        self.tokenizer = tokenizer
+    }
+
+    /// Encodes `text` as a prompt (BOS as the vocabulary asks, special tokens parsed) and generates.
+    public func generate(
+        text: String, options: Options, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
+    ) throws(LanguageModelError) -> GenerationResult {
+        let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+        return try generate(prompt: ids, options: options, isCancelled: isCancelled, onText: onText)
+    }
+
+    /// Generates after `prompt` (appended to whatever the model has cached; call
+    /// `model.reset()` first for a fresh sequence). `onText` is called once per generated
+    /// token with the text that token completed (possibly empty); `isCancelled` is asked
+    /// after each call, before the next decode step (when it says yes, text still held
+    /// back, if any, comes in one more call).
+    public func generate(
+        prompt: [Int32], options: Options, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
+    ) throws(LanguageModelError) -> GenerationResult {
+        guard options.maxTokens > 0 else { throw .invalidInput("max tokens must be positive, found \(options.maxTokens)") }
+        if let problem = options.sampling.validate() { throw .invalidInput(problem) }
+        guard !prompt.isEmpty else { throw .invalidInput("the prompt is empty") }
+        let stopTokens = options.stopTokens ?? tokenizer.vocabulary.endOfGenerationIDs
+        var sampler = Sampler(options.sampling)
+        var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
+        var matcher = StopStringMatcher(options.stopStrings)
+        var history = prompt
+        var tokens: [Int32] = []
+        var text = ""
+
+        let clock = ContinuousClock()
+        let prefillStart = clock.now
+        var logits = try model.prefill(prompt.map { .token($0) })
+        let prefillMs = Self.milliseconds(clock.now - prefillStart)
+        let promptLogits = options.keepPromptLogits ? logits : nil
+
+        var decodeTime = Duration.zero
+        var decoded = 0
+        var reason = StopReason.maxTokens
+        while true {
+            let next = sampler.sample(logits: logits, history: history)
+            tokens.append(next)
+            history.append(next)
+            if stopTokens.contains(next) {
+                let (piece, _) = matcher.feed(detokenizer.finish())
+                let rest = piece + matcher.flush()
+                text += rest
+                onText(rest)
+                reason = .endOfGeneration(next)
+                break
+            }
+            let (piece, stop) = matcher.feed(detokenizer.append(next))
+            if let stop {
+                text += piece
+                onText(piece)
+                reason = .stopString(stop)
+                break
+            }
+            if tokens.count == options.maxTokens || model.position >= model.tokenBudget {
+                // Ending on this token: release what was held back with its piece.
+                reason = tokens.count == options.maxTokens ? .maxTokens : .contextFull
+                let (tail, tailStop) = matcher.feed(detokenizer.finish())
+                let out = piece + tail + (tailStop == nil ? matcher.flush() : "")
+                if let tailStop { reason = .stopString(tailStop) }
+                text += out
+                onText(out)
+                break
+            }
+            text += piece
+            onText(piece)
+            if isCancelled() {
+                // One more call, only when text was held back (a partial character or stop string).
+                let (tail, _) = matcher.feed(detokenizer.finish())
+                let out = tail + matcher.flush()
+                if !out.isEmpty {
+                    text += out
+                    onText(out)
+                }
+                reason = .cancelled
+                break
+            }
+            let start = clock.now
+            logits = try model.decode(next)
+            decodeTime += clock.now - start
+            decoded += 1
+        }
+        return GenerationResult(
+            tokens: tokens, text: text, promptTokens: prompt.count, stopReason: reason,
+            timings: GenerationTimings(prefillMs: prefillMs, decodeMs: Self.milliseconds(decodeTime), decodedTokens: decoded),
+            promptLogits: promptLogits)
+    }
+
+    private static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+}
