@@ -60,7 +60,8 @@ import Testing
             let columns = blocks * type.blockSize
             // Odd and tiny row counts; the last trial is large enough to use the worker threads.
             let rows = trial == 5 ? 301 : [1, 3, 7, 13, 37][trial]
-            let count = [1, 2, 3, 1, 5, 2][trial]
+            // Random column counts (1...70) exercise the 4-column tiles and their remainders.
+            let count = trial == 5 ? Int.random(in: 4...9, using: &rng) : Int.random(in: 1...70, using: &rng)
             let matrix = Self.randomMatrix(type, rows: rows, columns: columns, using: &rng)
             let x = (0..<(columns * count)).map { _ in Float.random(in: -2...2, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.01) }
             let weights = [Float](unsafeUninitializedCapacity: rows * columns) { buffer, n in
@@ -82,10 +83,9 @@ import Testing
                     }
                     #expect(worst <= 2e-6, "\(type) level \(level) threads \(threads) [\(rows) x \(columns)] x\(count): relative error \(worst)")
                     // One column at a time gives the same numbers as the batch.
-                    if count > 1 {
-                        let c = count - 1
+                    for c in Set([0, count / 2, count - 1]) where count > 1 {
                         let single = product(matrix, .native(level: level, threads: threads), Array(x[(c * columns)...]), count: 1)
-                        #expect(single == Array(got[(c * rows)..<((c + 1) * rows)]), "\(type) level \(level): single vs batch")
+                        #expect(single == Array(got[(c * rows)..<((c + 1) * rows)]), "\(type) level \(level) x\(count) column \(c): single vs batch")
                     }
                 }
                 // A sub-range of rows writes exactly those rows, with the same values.
