@@ -104,6 +104,32 @@ import Testing
         }
     }
 
+    /// The C quantizer writes the same packed bytes as the Swift one + sl_q8_pack,
+    /// rounding ties included (values that land on .5 after scaling).
+    @Test(arguments: types) func cQuantizerMatchesSwift(_ type: GGMLType) throws {
+        try #require(QuantizedMatrix.nativeLevel >= 2)
+        var rng = SplitMix64(seed: 0x7155_0000 + UInt64(type.rawValue))
+        let t = Int32(type.rawValue)
+        for trial in 0..<20 {
+            let columns = (type.blockSize == 256 ? 256 : 32) * Int.random(in: 1...6, using: &rng)
+            var x = (0..<columns).map { _ in Float.random(in: -3...3, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.001) }
+            if trial % 4 == 1 {
+                // Halves and a max of 127: scaled values hit exact ties.
+                x = (0..<columns).map { i in i % 32 == 0 ? 127 : Float(Int.random(in: -254...254, using: &rng)) / 2 }
+            }
+            if trial % 4 == 2 { for i in 0..<min(columns, 256) { x[i] = 0 } }  // an all-zero block
+            if trial % 4 == 3 { x[5] = -x.map(abs).max()!; x[9] = -x[5] }     // a tie for the largest magnitude
+            let activations = QuantizedActivations(for: type, columns: columns, count: 1)
+            x.withUnsafeBufferPointer { activations.quantize($0.baseAddress!, column: 0) }
+            let bytes = sl_q8_packed_bytes(t, Int32(columns))
+            var expected = [UInt8](repeating: 0, count: bytes), got = [UInt8](repeating: 0xAA, count: bytes)
+            expected.withUnsafeMutableBytes { sl_q8_pack(t, Int32(columns), activations.q, activations.d, activations.groupSum, $0.baseAddress!) }
+            let done = x.withUnsafeBufferPointer { xs in got.withUnsafeMutableBytes { sl_q8_quantize(t, Int32(columns), xs.baseAddress!, $0.baseAddress!) } }
+            #expect(done == 1)
+            #expect(got == expected, "\(type) trial \(trial)")
+        }
+    }
+
     /// Every level computes the same integer block sums: with one block and
     /// scales of 1, the products are exact integers and agree bit for bit.
     @Test func levelsAgreeExactlyOnOneBlock() {
