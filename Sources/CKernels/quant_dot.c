@@ -638,6 +638,59 @@ AVX2 static void tile_q6_K_avx2(int k, const uint8_t *w, size_t row_bytes, int r
     for (int r = 0; r < rows; r++) q6_K_row4(k, (const block_q6_K *)(w + (size_t)r * row_bytes), x, x_stride, y + r, ldy);
 }
 
+/// Q5_0 / Q8_0 (AVX2): the dot kernels' signed values and per-column lane sums
+/// (dot_ss_32), block b into accumulator b & 1 for Q8_0 (as its two-block loop)
+/// and into one accumulator for Q5_0; R rows x 4 columns per pass.
+AVX2_INLINE void legacy_tile_avx2(const int type, const int R, int k, const uint8_t *w, size_t row_bytes, const uint8_t *vx, size_t x_stride, float *y, size_t ldy) {
+    enum { NC = TILE_COLUMNS };
+    const size_t wsize = type == T_Q8_0 ? sizeof(block_q8_0) : sizeof(block_q5_0);
+    const int P = type == T_Q8_0 ? 2 : 1;
+    __m256 acc[R][NC][2];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < NC; c++) acc[r][c][0] = acc[r][c][1] = _mm256_setzero_ps();
+    for (int b = 0; b < k / 32; b++) {
+        const int p = P == 2 ? (b & 1) : 0;
+        __m256i wa[R], ws[R];  // |q| and q (for the sign of y)
+        float wd[R];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *block = w + (size_t)r * row_bytes + (size_t)b * wsize;
+            __m256i q;
+            if (type == T_Q8_0) {
+                q = _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)block)->qs);
+            } else {
+                const block_q5_0 *bq = (const block_q5_0 *)block;
+                const __m256i high = _mm256_andnot_si256(bits_32(bq->qh), _mm256_set1_epi8((char)0xF0));
+                q = _mm256_or_si256(nibbles_32(bq->qs), high);
+            }
+            ws[r] = q;
+            wa[r] = _mm256_sign_epi8(q, q);
+            uint16_t h;
+            memcpy(&h, block, 2);
+            wd[r] = h2f(h);
+        }
+        for (int c = 0; c < NC; c++) {
+            const block_x8 *xb = (const block_x8 *)(vx + (size_t)c * x_stride) + b;
+            const __m256i yv = _mm256_loadu_si256((const __m256i *)xb->qs);
+            const float xd = xb->d;
+            for (int r = 0; r < R; r++) {
+                const __m256i s = dot_us_32(wa[r], _mm256_sign_epi8(yv, ws[r]));
+                acc[r][c][p] = _mm256_fmadd_ps(_mm256_set1_ps(wd[r] * xd), _mm256_cvtepi32_ps(s), acc[r][c][p]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < NC; c++)
+            y[(size_t)c * ldy + r] = P == 2 ? hsum_float_8(_mm256_add_ps(acc[r][c][0], acc[r][c][1])) : hsum_float_8(acc[r][c][0]);
+}
+
+AVX2 static void tile_q5_0_avx2(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy) {
+    for (int r = 0; r < rows; r++) legacy_tile_avx2(T_Q5_0, 1, k, w + (size_t)r * row_bytes, row_bytes, x, x_stride, y + r, ldy);
+}
+
+AVX2 static void tile_q8_0_avx2(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy) {
+    for (int r = 0; r < rows; r++) legacy_tile_avx2(T_Q8_0, 1, k, w + (size_t)r * row_bytes, row_bytes, x, x_stride, y + r, ldy);
+}
+
 // MARK: CPU detection and dispatch
 
 typedef float (*dot_fn)(int, const void *, const void *);
@@ -725,6 +778,8 @@ tile_fn sl_q_tile_function(int type, int level) {
         switch (type) {
         case T_Q4_K: return tile_q4_K_avx2;
         case T_Q6_K: return tile_q6_K_avx2;
+        case T_Q5_0: return tile_q5_0_avx2;
+        case T_Q8_0: return tile_q8_0_avx2;
         }
     }
     return 0;
