@@ -191,21 +191,21 @@ AVX512_INLINE void legacy_tile(const int type, const int R, int k, const uint8_t
     for (int b = 0; b < nb; b++) {
         const int p = b & 1;
         __m256i wv[R];
-        float wd[R];
+        __m256 wd[R];  // the weight scale in every lane: wd * xd per lane is the dot kernel's scalar product
         for (int r = 0; r < R; r++) {
             const uint8_t *block = w + (size_t)r * row_bytes + (size_t)b * wsize;
             wv[r] = legacy_values(type, block);
             uint16_t h;
             memcpy(&h, block, 2);
-            wd[r] = _cvtsh_ss(h);
+            wd[r] = _mm256_set1_ps(_cvtsh_ss(h));
         }
         for (int c = 0; c < NC; c++) {
             const block_x8 *xb = (const block_x8 *)(vx + (size_t)c * x_stride) + b;
             const __m256i yv = _mm256_loadu_si256((const __m256i *)xb->qs), cv = _mm256_loadu_si256((const __m256i *)xb->c);
-            const float xd = xb->d;
+            const __m256 xd = _mm256_broadcast_ss(&xb->d);
             for (int r = 0; r < R; r++) {
                 const __m256i s = _mm256_dpbusd_epi32(cv, wv[r], yv);
-                acc[r][c][p] = _mm256_fmadd_ps(_mm256_set1_ps(wd[r] * xd), _mm256_cvtepi32_ps(s), acc[r][c][p]);
+                acc[r][c][p] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], xd), _mm256_cvtepi32_ps(s), acc[r][c][p]);
             }
         }
     }
