@@ -54,9 +54,19 @@ static void run_rows(const q_job *job, int r0, int r1) {
     int c0 = 0;
     if (job->tile) {
         // Batched: each weight block unpacked once for TILE_COLUMNS columns.
-        for (; c0 + TILE_COLUMNS <= job->count; c0 += TILE_COLUMNS)
-            job->tile(k, job->w + (size_t)r0 * job->row_bytes, job->row_bytes, r1 - r0, job->x + (size_t)c0 * job->x_stride,
-                      job->x_stride, job->y + (size_t)c0 * job->ldy + r0, job->ldy);
+        // Rows in blocks of about 128 KB, so that every column group rereads them from L2.
+        int block = (int)(131072 / (job->row_bytes ? job->row_bytes : 1));
+        if (block < 2) block = 2;
+        const int groups = job->count / TILE_COLUMNS;
+        for (int rb = r0; rb < r1; rb += block) {
+            const int re = rb + block < r1 ? rb + block : r1;
+            for (int g = 0; g < groups; g++) {
+                const int c = g * TILE_COLUMNS;
+                job->tile(k, job->w + (size_t)rb * job->row_bytes, job->row_bytes, re - rb, job->x + (size_t)c * job->x_stride,
+                          job->x_stride, job->y + (size_t)c * job->ldy + rb, job->ldy);
+            }
+        }
+        c0 = groups * TILE_COLUMNS;
         if (c0 == job->count) return;
     }
     // The remaining columns: each weight row (in L1 after its first column) against every column.
