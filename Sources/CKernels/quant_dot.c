@@ -527,6 +527,170 @@ AVX2 static float dot_q6_K_avx2(int n, const void *vw, const void *vx) {
     return hsum_float_8(acc);
 }
 
+// MARK: AVX2 batched tiles (prefill): one row x 4 columns per pass
+
+/// The same per-column operations as dot_q4_K_avx2 / dot_q6_K_avx2 (the same
+/// integer lane sums, scales and fma order), with each weight block unpacked
+/// once for 4 activation columns.
+typedef void (*tile_fn)(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy);
+
+enum { TILE_COLUMNS = 4 };
+
+AVX2_INLINE void q4_K_row4(int n, const block_q4_K *w, const uint8_t *vx, size_t x_stride, float *y, size_t ldy) {
+    enum { NC = TILE_COLUMNS };
+    const __m256i m4 = _mm256_set1_epi8(0xF);
+    __m256 acc[NC];
+    float mins[NC];
+    for (int c = 0; c < NC; c++) { acc[c] = _mm256_setzero_ps(); mins[c] = 0; }
+    for (int b = 0; b < n / 256; b++) {
+        uint32_t utmp[4];
+        k4_scales_packed(w[b].scales, utmp);
+        const __m256i mins_and_scales = _mm256_cvtepu8_epi16(_mm_set_epi32((int)utmp[3], (int)utmp[2], (int)utmp[1], (int)utmp[0]));
+        const uint8_t *sc = (const uint8_t *)utmp;
+        const uint8_t *q4 = w[b].qs;
+        const block_x8k *x[NC];
+        __m256i sumi[NC];
+        for (int c = 0; c < NC; c++) {
+            x[c] = (const block_x8k *)(vx + (size_t)c * x_stride) + b;
+            sumi[c] = _mm256_setzero_si256();
+        }
+        for (int j = 0; j < 4; j++) {
+            const __m256i scale_l = _mm256_set1_epi16(sc[2 * j]), scale_h = _mm256_set1_epi16(sc[2 * j + 1]);
+            const __m256i bits = _mm256_loadu_si256((const __m256i *)(q4 + 32 * j));
+            const __m256i lo = _mm256_and_si256(bits, m4), hi = _mm256_and_si256(_mm256_srli_epi16(bits, 4), m4);
+            for (int c = 0; c < NC; c++) {
+                const int8_t *q8 = x[c]->qs;
+                const __m256i pl = _mm256_madd_epi16(scale_l, _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j))));
+                const __m256i ph = _mm256_madd_epi16(scale_h, _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(q8 + 64 * j + 32))));
+                sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(pl, ph));
+            }
+        }
+        const float wd = h2f(w[b].d), wdmin = h2f(w[b].dmin);
+        for (int c = 0; c < NC; c++) {
+            const float d = x[c]->d * wd, dmin = x[c]->d * wdmin;
+            mins[c] += dmin * (float)k_mins(mins_and_scales, x[c]->bsums);
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) y[(size_t)c * ldy] = hsum_float_8(acc[c]) - mins[c];
+}
+
+AVX2 static void tile_q4_K_avx2(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy) {
+    for (int r = 0; r < rows; r++) q4_K_row4(k, (const block_q4_K *)(w + (size_t)r * row_bytes), x, x_stride, y + r, ldy);
+}
+
+AVX2_INLINE void q6_K_row4(int n, const block_q6_K *w, const uint8_t *vx, size_t x_stride, float *y, size_t ldy) {
+    enum { NC = TILE_COLUMNS };
+    const __m256i m4 = _mm256_set1_epi8(0xF), m2 = _mm256_set1_epi8(3), m32s = _mm256_set1_epi8(32);
+    __m256 acc[NC];
+    for (int c = 0; c < NC; c++) acc[c] = _mm256_setzero_ps();
+    for (int b = 0; b < n / 256; b++) {
+        const uint8_t *q4 = w[b].ql, *qh = w[b].qh;
+        const int8_t *sc = w[b].scales;
+        const block_x8k *x[NC];
+        __m256i sumi[NC];
+        for (int c = 0; c < NC; c++) {
+            x[c] = (const block_x8k *)(vx + (size_t)c * x_stride) + b;
+            sumi[c] = _mm256_setzero_si256();
+        }
+        for (int j = 0; j < 2; j++) {
+            const __m256i bits1 = _mm256_loadu_si256((const __m256i *)(q4 + 64 * j));
+            const __m256i bits2 = _mm256_loadu_si256((const __m256i *)(q4 + 64 * j + 32));
+            const __m256i bitsH = _mm256_loadu_si256((const __m256i *)(qh + 32 * j));
+            const __m256i h0 = _mm256_slli_epi16(_mm256_and_si256(bitsH, m2), 4);
+            const __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bitsH, 2), m2), 4);
+            const __m256i h2 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bitsH, 4), m2), 4);
+            const __m256i h3 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(bitsH, 6), m2), 4);
+            const __m256i q0 = _mm256_or_si256(_mm256_and_si256(bits1, m4), h0);
+            const __m256i q1 = _mm256_or_si256(_mm256_and_si256(bits2, m4), h1);
+            const __m256i q2 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits1, 4), m4), h2);
+            const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(bits2, 4), m4), h3);
+            const int8_t *s = sc + 8 * j;
+            const __m256i s0 = scale_pair(s[0], s[1]), s1 = scale_pair(s[2], s[3]);
+            const __m256i s2 = scale_pair(s[4], s[5]), s3 = scale_pair(s[6], s[7]);
+            for (int c = 0; c < NC; c++) {
+                const int8_t *q8 = x[c]->qs;
+                const __m256i y0 = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j));
+                const __m256i y1 = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 32));
+                const __m256i y2 = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 64));
+                const __m256i y3 = _mm256_loadu_si256((const __m256i *)(q8 + 128 * j + 96));
+                __m256i p0 = _mm256_sub_epi16(_mm256_maddubs_epi16(q0, y0), _mm256_maddubs_epi16(m32s, y0));
+                __m256i p1 = _mm256_sub_epi16(_mm256_maddubs_epi16(q1, y1), _mm256_maddubs_epi16(m32s, y1));
+                __m256i p2 = _mm256_sub_epi16(_mm256_maddubs_epi16(q2, y2), _mm256_maddubs_epi16(m32s, y2));
+                __m256i p3 = _mm256_sub_epi16(_mm256_maddubs_epi16(q3, y3), _mm256_maddubs_epi16(m32s, y3));
+                p0 = _mm256_madd_epi16(s0, p0);
+                p1 = _mm256_madd_epi16(s1, p1);
+                p2 = _mm256_madd_epi16(s2, p2);
+                p3 = _mm256_madd_epi16(s3, p3);
+                sumi[c] = _mm256_add_epi32(sumi[c], _mm256_add_epi32(_mm256_add_epi32(p0, p1), _mm256_add_epi32(p2, p3)));
+            }
+        }
+        const float wd = h2f(w[b].d);
+        for (int c = 0; c < NC; c++) {
+            const float d = x[c]->d * wd;
+            acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi[c]), acc[c]);
+        }
+    }
+    for (int c = 0; c < NC; c++) y[(size_t)c * ldy] = hsum_float_8(acc[c]);
+}
+
+AVX2 static void tile_q6_K_avx2(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy) {
+    for (int r = 0; r < rows; r++) q6_K_row4(k, (const block_q6_K *)(w + (size_t)r * row_bytes), x, x_stride, y + r, ldy);
+}
+
+/// Q5_0 / Q8_0 (AVX2): the dot kernels' signed values and per-column lane sums
+/// (dot_ss_32), block b into accumulator b & 1 for Q8_0 (as its two-block loop)
+/// and into one accumulator for Q5_0; R rows x 4 columns per pass.
+AVX2_INLINE void legacy_tile_avx2(const int type, const int R, int k, const uint8_t *w, size_t row_bytes, const uint8_t *vx, size_t x_stride, float *y, size_t ldy) {
+    enum { NC = TILE_COLUMNS };
+    const size_t wsize = type == T_Q8_0 ? sizeof(block_q8_0) : sizeof(block_q5_0);
+    const int P = type == T_Q8_0 ? 2 : 1;
+    __m256 acc[R][NC][2];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < NC; c++) acc[r][c][0] = acc[r][c][1] = _mm256_setzero_ps();
+    for (int b = 0; b < k / 32; b++) {
+        const int p = P == 2 ? (b & 1) : 0;
+        __m256i wa[R], ws[R];  // |q| and q (for the sign of y)
+        float wd[R];
+        for (int r = 0; r < R; r++) {
+            const uint8_t *block = w + (size_t)r * row_bytes + (size_t)b * wsize;
+            __m256i q;
+            if (type == T_Q8_0) {
+                q = _mm256_loadu_si256((const __m256i *)((const block_q8_0 *)block)->qs);
+            } else {
+                const block_q5_0 *bq = (const block_q5_0 *)block;
+                const __m256i high = _mm256_andnot_si256(bits_32(bq->qh), _mm256_set1_epi8((char)0xF0));
+                q = _mm256_or_si256(nibbles_32(bq->qs), high);
+            }
+            ws[r] = q;
+            wa[r] = _mm256_sign_epi8(q, q);
+            uint16_t h;
+            memcpy(&h, block, 2);
+            wd[r] = h2f(h);
+        }
+        for (int c = 0; c < NC; c++) {
+            const block_x8 *xb = (const block_x8 *)(vx + (size_t)c * x_stride) + b;
+            const __m256i yv = _mm256_loadu_si256((const __m256i *)xb->qs);
+            const float xd = xb->d;
+            for (int r = 0; r < R; r++) {
+                const __m256i s = dot_us_32(wa[r], _mm256_sign_epi8(yv, ws[r]));
+                acc[r][c][p] = _mm256_fmadd_ps(_mm256_set1_ps(wd[r] * xd), _mm256_cvtepi32_ps(s), acc[r][c][p]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < NC; c++)
+            y[(size_t)c * ldy + r] = P == 2 ? hsum_float_8(_mm256_add_ps(acc[r][c][0], acc[r][c][1])) : hsum_float_8(acc[r][c][0]);
+}
+
+AVX2 static void tile_q5_0_avx2(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy) {
+    for (int r = 0; r < rows; r++) legacy_tile_avx2(T_Q5_0, 1, k, w + (size_t)r * row_bytes, row_bytes, x, x_stride, y + r, ldy);
+}
+
+AVX2 static void tile_q8_0_avx2(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy) {
+    for (int r = 0; r < rows; r++) legacy_tile_avx2(T_Q8_0, 1, k, w + (size_t)r * row_bytes, row_bytes, x, x_stride, y + r, ldy);
+}
+
 // MARK: CPU detection and dispatch
 
 typedef float (*dot_fn)(int, const void *, const void *);
@@ -598,4 +762,25 @@ dot_fn sl_q_dot_function(int type, int level) {
 float sl_q_vec_dot(int type, int level, int k, const void *w, const void *x) {
     const dot_fn f = sl_q_dot_function(type, level);
     return f ? f(k, w, x) : 0.0f;
+}
+
+/// AVX-512 tiles (quant_dot_avx512.c) for the types whose dot kernel is AVX-512 there.
+tile_fn sl_q_avx512_tile(int type);
+tile_fn sl_q_tile_function(int type, int level);
+
+/// A kernel for rows x 4 columns that gives, per output, exactly what
+/// sl_q_dot_function(type, level) gives; NULL when there is none.
+tile_fn sl_q_tile_function(int type, int level) {
+    const int max = sl_q_max_level();
+    if (level <= 0 || level > max) level = max;
+    if (level >= SL_Q_LEVEL_AVX512 && sl_q_avx512_function(type)) return sl_q_avx512_tile(type);
+    if (level >= SL_Q_LEVEL_AVX2) {
+        switch (type) {
+        case T_Q4_K: return tile_q4_K_avx2;
+        case T_Q6_K: return tile_q6_K_avx2;
+        case T_Q5_0: return tile_q5_0_avx2;
+        case T_Q8_0: return tile_q8_0_avx2;
+        }
+    }
+    return 0;
 }

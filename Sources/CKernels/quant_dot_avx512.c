@@ -166,3 +166,72 @@ dot_fn sl_q_avx512_function(int type) {
     default: return NULL;  // k-quants: AVX2 already streams at memory speed
     }
 }
+
+// MARK: Batched tiles (prefill): R rows x 4 columns per pass
+
+/// For Q4_0, Q5_0, Q8_0: the same per-column operations as the dot kernels above
+/// (block b into accumulator b & 1, the same vpdpbusd integer sums, the same float
+/// scale and fma per lane), but each weight block is unpacked once per tile and
+/// each activation block loaded once per tile.
+typedef void (*tile_fn)(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy);
+
+AVX512_INLINE __m256i legacy_values(const int type, const uint8_t *block) {
+    if (type == 8) return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(block + 2)), _mm256_set1_epi8((char)0x80));
+    if (type == 6) return q5_0_values((const block_q5_0 *)block);
+    return nib32(((const block_q4_0 *)block)->qs);
+}
+
+AVX512_INLINE void legacy_tile(const int type, const int R, int k, const uint8_t *w, size_t row_bytes, const uint8_t *vx, size_t x_stride, float *y, size_t ldy) {
+    enum { NC = 4 };
+    const size_t wsize = type == 8 ? sizeof(block_q8_0) : type == 6 ? sizeof(block_q5_0) : sizeof(block_q4_0);
+    __m256 acc[R][NC][2];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < NC; c++) acc[r][c][0] = acc[r][c][1] = _mm256_setzero_ps();
+    const int nb = k / 32;
+    for (int b = 0; b < nb; b++) {
+        const int p = b & 1;
+        __m256i wv[R];
+        __m256 wd[R];  // the weight scale in every lane: wd * xd per lane is the dot kernel's scalar product
+        for (int r = 0; r < R; r++) {
+            const uint8_t *block = w + (size_t)r * row_bytes + (size_t)b * wsize;
+            wv[r] = legacy_values(type, block);
+            uint16_t h;
+            memcpy(&h, block, 2);
+            wd[r] = _mm256_set1_ps(_cvtsh_ss(h));
+        }
+        for (int c = 0; c < NC; c++) {
+            const block_x8 *xb = (const block_x8 *)(vx + (size_t)c * x_stride) + b;
+            const __m256i yv = _mm256_loadu_si256((const __m256i *)xb->qs), cv = _mm256_loadu_si256((const __m256i *)xb->c);
+            const __m256 xd = _mm256_broadcast_ss(&xb->d);
+            for (int r = 0; r < R; r++) {
+                const __m256i s = _mm256_dpbusd_epi32(cv, wv[r], yv);
+                acc[r][c][p] = _mm256_fmadd_ps(_mm256_mul_ps(wd[r], xd), _mm256_cvtepi32_ps(s), acc[r][c][p]);
+            }
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < NC; c++) y[(size_t)c * ldy + r] = hsum8(_mm256_add_ps(acc[r][c][0], acc[r][c][1]));
+}
+
+#define LEGACY_TILE(name, type)                                                                                       \
+    AVX512 static void name(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, \
+                            float *y, size_t ldy) {                                                                   \
+        int r = 0;                                                                                                    \
+        for (; r + 2 <= rows; r += 2) legacy_tile(type, 2, k, w + (size_t)r * row_bytes, row_bytes, x, x_stride, y + r, ldy); \
+        for (; r < rows; r++) legacy_tile(type, 1, k, w + (size_t)r * row_bytes, row_bytes, x, x_stride, y + r, ldy); \
+    }
+
+LEGACY_TILE(tile_q4_0_avx512, 2)
+LEGACY_TILE(tile_q5_0_avx512, 6)
+LEGACY_TILE(tile_q8_0_avx512, 8)
+
+tile_fn sl_q_avx512_tile(int type);
+
+tile_fn sl_q_avx512_tile(int type) {
+    switch (type) {
+    case 2: return tile_q4_0_avx512;
+    case 6: return tile_q5_0_avx512;
+    case 8: return tile_q8_0_avx512;
+    default: return NULL;
+    }
+}

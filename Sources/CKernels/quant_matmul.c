@@ -15,6 +15,9 @@
 
 typedef float (*dot_fn)(int, const void *, const void *);
 dot_fn sl_q_dot_function(int type, int level);
+typedef void (*tile_fn)(int k, const uint8_t *w, size_t row_bytes, int rows, const uint8_t *x, size_t x_stride, float *y, size_t ldy);
+tile_fn sl_q_tile_function(int type, int level);
+enum { TILE_COLUMNS = 4 };
 
 static _Atomic int g_threads = 1;
 
@@ -28,6 +31,7 @@ int sl_q_get_threads(void) { return atomic_load(&g_threads); }
 
 typedef struct {
     dot_fn dot;
+    tile_fn tile;  // rows x TILE_COLUMNS with the dot's exact per-output results, or NULL
     const uint8_t *w;
     size_t row_bytes;
     int rows, k;
@@ -47,10 +51,28 @@ static void run_rows(const q_job *job, int r0, int r1) {
         for (int r = r0; r < r1; r++) job->y[r] = dot(k, job->w + (size_t)r * job->row_bytes, job->x);
         return;
     }
-    // Batched: each weight row (in L1 after its first column) against every column.
+    int c0 = 0;
+    if (job->tile) {
+        // Batched: each weight block unpacked once for TILE_COLUMNS columns.
+        // Rows in blocks of about 128 KB, so that every column group rereads them from L2.
+        int block = (int)(131072 / (job->row_bytes ? job->row_bytes : 1));
+        if (block < 2) block = 2;
+        const int groups = job->count / TILE_COLUMNS;
+        for (int rb = r0; rb < r1; rb += block) {
+            const int re = rb + block < r1 ? rb + block : r1;
+            for (int g = 0; g < groups; g++) {
+                const int c = g * TILE_COLUMNS;
+                job->tile(k, job->w + (size_t)rb * job->row_bytes, job->row_bytes, re - rb, job->x + (size_t)c * job->x_stride,
+                          job->x_stride, job->y + (size_t)c * job->ldy + rb, job->ldy);
+            }
+        }
+        c0 = groups * TILE_COLUMNS;
+        if (c0 == job->count) return;
+    }
+    // The remaining columns: each weight row (in L1 after its first column) against every column.
     for (int r = r0; r < r1; r++) {
         const uint8_t *row = job->w + (size_t)r * job->row_bytes;
-        for (int c = 0; c < job->count; c++)
+        for (int c = c0; c < job->count; c++)
             job->y[(size_t)c * job->ldy + r] = dot(k, row, job->x + (size_t)c * job->x_stride);
     }
 }
@@ -77,6 +99,7 @@ int sl_q_matmul(int type, int level, int threads, const void *w, size_t row_byte
     if (rows <= 0 || count <= 0) return 1;
     q_job job;
     job.dot = dot;
+    job.tile = count >= TILE_COLUMNS ? sl_q_tile_function(type, level) : 0;
     job.w = (const uint8_t *)w;
     job.row_bytes = row_bytes;
     job.rows = rows;

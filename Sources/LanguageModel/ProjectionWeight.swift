@@ -32,7 +32,10 @@ public enum ProjectionWeight: Sendable {
         case .quantized(let matrix, let bias):
             let n = matrix.rows
             let parts = n >= 512 ? max(1, threads) : 1
-            if parts == 1 {
+            if case .native = matrix.kernel, QuantizedMatrix.nativeLevel >= 2 {
+                // The C kernels quantize the activations once and split the rows over their own pool.
+                matrix.multiply(input, count: rows, into: output, threads: parts)
+            } else if parts == 1 {
                 matrix.multiply(input, count: rows, into: output)
             } else {
                 // Each part writes only its own output columns of every row.

@@ -60,7 +60,8 @@ import Testing
             let columns = blocks * type.blockSize
             // Odd and tiny row counts; the last trial is large enough to use the worker threads.
             let rows = trial == 5 ? 301 : [1, 3, 7, 13, 37][trial]
-            let count = [1, 2, 3, 1, 5, 2][trial]
+            // Random column counts (1...70) exercise the 4-column tiles and their remainders.
+            let count = trial == 5 ? Int.random(in: 4...9, using: &rng) : Int.random(in: 1...70, using: &rng)
             let matrix = Self.randomMatrix(type, rows: rows, columns: columns, using: &rng)
             let x = (0..<(columns * count)).map { _ in Float.random(in: -2...2, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.01) }
             let weights = [Float](unsafeUninitializedCapacity: rows * columns) { buffer, n in
@@ -82,10 +83,9 @@ import Testing
                     }
                     #expect(worst <= 2e-6, "\(type) level \(level) threads \(threads) [\(rows) x \(columns)] x\(count): relative error \(worst)")
                     // One column at a time gives the same numbers as the batch.
-                    if count > 1 {
-                        let c = count - 1
+                    for c in Set([0, count / 2, count - 1]) where count > 1 {
                         let single = product(matrix, .native(level: level, threads: threads), Array(x[(c * columns)...]), count: 1)
-                        #expect(single == Array(got[(c * rows)..<((c + 1) * rows)]), "\(type) level \(level): single vs batch")
+                        #expect(single == Array(got[(c * rows)..<((c + 1) * rows)]), "\(type) level \(level) x\(count) column \(c): single vs batch")
                     }
                 }
                 // A sub-range of rows writes exactly those rows, with the same values.
@@ -101,6 +101,32 @@ import Testing
                     }
                 }
             }
+        }
+    }
+
+    /// The C quantizer writes the same packed bytes as the Swift one + sl_q8_pack,
+    /// rounding ties included (values that land on .5 after scaling).
+    @Test(arguments: types) func cQuantizerMatchesSwift(_ type: GGMLType) throws {
+        try #require(QuantizedMatrix.nativeLevel >= 2)
+        var rng = SplitMix64(seed: 0x7155_0000 + UInt64(type.rawValue))
+        let t = Int32(type.rawValue)
+        for trial in 0..<20 {
+            let columns = (type.blockSize == 256 ? 256 : 32) * Int.random(in: 1...6, using: &rng)
+            var x = (0..<columns).map { _ in Float.random(in: -3...3, using: &rng) * (Bool.random(using: &rng) ? 1 : 0.001) }
+            if trial % 4 == 1 {
+                // Halves and a max of 127: scaled values hit exact ties.
+                x = (0..<columns).map { i in i % 32 == 0 ? 127 : Float(Int.random(in: -254...254, using: &rng)) / 2 }
+            }
+            if trial % 4 == 2 { for i in 0..<min(columns, 256) { x[i] = 0 } }  // an all-zero block
+            if trial % 4 == 3 { x[5] = -x.map(abs).max()!; x[9] = -x[5] }     // a tie for the largest magnitude
+            let activations = QuantizedActivations(for: type, columns: columns, count: 1)
+            x.withUnsafeBufferPointer { activations.quantize($0.baseAddress!, column: 0) }
+            let bytes = sl_q8_packed_bytes(t, Int32(columns))
+            var expected = [UInt8](repeating: 0, count: bytes), got = [UInt8](repeating: 0xAA, count: bytes)
+            expected.withUnsafeMutableBytes { sl_q8_pack(t, Int32(columns), activations.q, activations.d, activations.groupSum, $0.baseAddress!) }
+            let done = x.withUnsafeBufferPointer { xs in got.withUnsafeMutableBytes { sl_q8_quantize(t, Int32(columns), xs.baseAddress!, $0.baseAddress!) } }
+            #expect(done == 1)
+            #expect(got == expected, "\(type) trial \(trial)")
         }
     }
 

@@ -43,6 +43,17 @@ size_t sl_q8_packed_bytes(int type, int k);
 /// may be NULL otherwise) into the layout above at `out`.
 void sl_q8_pack(int type, int k, const int16_t *q, const float *d, const float *s, void *out);
 
+/// Quantizes one float column (k values) straight into the packed layout above,
+/// bit for bit as the Swift quantizer + sl_q8_pack. Returns 0 (nothing written)
+/// below the AVX2 level or for an unsupported type.
+int sl_q8_quantize(int type, int k, const float *x, void *out);
+
+/// sl_q_matmul on float columns (column c at x + c * ldx), quantized in C into
+/// per-thread scratch that is kept between calls. Returns 0 without doing
+/// anything below the AVX2 level (use sl_q8_pack and sl_q_matmul then).
+int sl_q_matmul_f32(int type, int level, int threads, const void *w, size_t row_bytes, int rows, int k,
+                    const float *x, size_t ldx, int count, float *y, size_t ldy);
+
 /// One weight row (k values, GGUF blocks at `w`) · one packed activation column.
 float sl_q_vec_dot(int type, int level, int k, const void *w, const void *x);
 

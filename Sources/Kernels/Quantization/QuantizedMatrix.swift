@@ -81,10 +81,20 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Y = X Wᵀ for `count` vectors at once (prefill): `x` is [count, columns]
     /// row-major, `y` gets [count, rows]. Each weight row is decoded once and
     /// used for every vector.
-    public func multiply(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil) {
+    /// `threads` (> 0) overrides the C kernels' threads when `kernel` leaves them at 0.
+    public func multiply(_ x: UnsafePointer<Float>, count: Int, into y: UnsafeMutablePointer<Float>, rows range: Range<Int>? = nil, threads: Int = 0) {
         let range = range ?? 0..<rows
         precondition(range.lowerBound >= 0 && range.upperBound <= rows, "rows out of range")
         withExtendedLifetime(tensor.owner) {
+            if type.isQuantized, case .native(let level, let kernelThreads) = kernel, count > 0, !range.isEmpty {
+                // AVX2 and up: quantized in C into reused scratch, no Swift pass, no allocation.
+                let t = Int32(type.rawValue), k = Int32(columns), n = kernelThreads > 0 ? kernelThreads : threads
+                let weights = tensor.bytes.baseAddress! + range.lowerBound * tensor.rowBytes
+                if sl_q_matmul_f32(t, Int32(level), Int32(n), weights, tensor.rowBytes, Int32(range.count), k,
+                                   x, columns, Int32(count), y + range.lowerBound, rows) != 0 {
+                    return
+                }
+            }
             if type.isQuantized {
                 let activations = QuantizedActivations(for: type, columns: columns, count: count)
                 for c in 0..<count { activations.quantize(x + c * columns, column: c) }
