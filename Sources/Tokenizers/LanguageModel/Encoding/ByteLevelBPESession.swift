@@ -3,7 +3,7 @@
 /// leftmost) until no ranked pair is left. A final symbol that is not a token falls back to
 /// the tokens of its single bytes, skipping bytes that have none, as llama.cpp does.
 struct ByteLevelBPESession {
-    private struct Bigram {
+    private struct Bigram: MergeOrdered {
         var rank: Int32
         var left: Int32
         var right: Int32
@@ -20,7 +20,7 @@ struct ByteLevelBPESession {
     private var pieces: [Int32] = []
     private var prev: [Int32] = []
     private var next: [Int32] = []
-    private var heap: [Bigram] = []
+    private var heap = MinHeap<Bigram>()
 
     mutating func encode(word: ArraySlice<UInt8>, table: BPEMergeTable, into output: inout [Int32]) {
         let n = word.count
@@ -28,7 +28,7 @@ struct ByteLevelBPESession {
         pieces.removeAll(keepingCapacity: true)
         prev.removeAll(keepingCapacity: true)
         next.removeAll(keepingCapacity: true)
-        heap.removeAll(keepingCapacity: true)
+        heap.removeAll()
         for (i, byte) in word.enumerated() {
             pieces.append(table.byteSymbol[Int(byte)])
             prev.append(Int32(i - 1))
@@ -37,7 +37,7 @@ struct ByteLevelBPESession {
         if n > 1 {
             for i in 1..<n { addBigram(Int32(i - 1), Int32(i), table) }
         }
-        while let bigram = pop() {
+        while let bigram = heap.pop() {
             let l = Int(bigram.left), r = Int(bigram.right)
             // Outdated: a side was merged away or has grown since the pair was queued.
             guard pieces[l] == bigram.leftPiece, pieces[r] == bigram.rightPiece else { continue }
@@ -68,35 +68,6 @@ struct ByteLevelBPESession {
         guard left >= 0, right >= 0 else { return }
         let a = pieces[Int(left)], b = pieces[Int(right)]
         guard let found = table.merges[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] else { return }
-        push(Bigram(rank: Int32(found >> 32), left: left, right: right, leftPiece: a, rightPiece: b, result: Int32(truncatingIfNeeded: found)))
-    }
-
-    private mutating func push(_ item: Bigram) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].before(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func pop() -> Bigram? {
-        guard let last = heap.popLast() else { return nil }
-        guard !heap.isEmpty else { return last }
-        let top = heap[0]
-        heap[0] = last
-        var parent = 0
-        while true {
-            let l = 2 * parent + 1, r = l + 1
-            var best = parent
-            if l < heap.count && heap[l].before(heap[best]) { best = l }
-            if r < heap.count && heap[r].before(heap[best]) { best = r }
-            if best == parent { break }
-            heap.swapAt(parent, best)
-            parent = best
-        }
-        return top
+        heap.push(Bigram(rank: Int32(found >> 32), left: left, right: right, leftPiece: a, rightPiece: b, result: Int32(truncatingIfNeeded: found)))
     }
 }

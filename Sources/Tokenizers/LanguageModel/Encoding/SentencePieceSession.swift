@@ -7,7 +7,7 @@
 /// not tokens; every merged symbol is a token, so those are single characters, which no
 /// pair of symbols can spell: the map is never used and is left out here.
 struct SentencePieceSession {
-    private struct Bigram {
+    private struct Bigram: MergeOrdered {
         var score: Float
         var left: Int32
         var right: Int32
@@ -23,14 +23,14 @@ struct SentencePieceSession {
     private var length: [Int32] = []
     private var prev: [Int32] = []
     private var next: [Int32] = []
-    private var heap: [Bigram] = []
+    private var heap = MinHeap<Bigram>()
 
     mutating func encode(_ text: [UInt8], vocabulary: LMVocabulary, byteTokens: [Int32], into output: inout [Int32]) {
         start.removeAll(keepingCapacity: true)
         length.removeAll(keepingCapacity: true)
         prev.removeAll(keepingCapacity: true)
         next.removeAll(keepingCapacity: true)
-        heap.removeAll(keepingCapacity: true)
+        heap.removeAll()
         var offset = 0
         var index: Int32 = 0
         while offset < text.count {
@@ -44,7 +44,7 @@ struct SentencePieceSession {
         }
         guard !start.isEmpty else { return }
         for i in 1..<start.count { addBigram(Int32(i - 1), Int32(i), text, vocabulary) }
-        while let bigram = pop() {
+        while let bigram = heap.pop() {
             let l = Int(bigram.left), r = Int(bigram.right)
             if length[l] == 0 || length[r] == 0 || length[l] + length[r] != bigram.size { continue }
             length[l] += length[r]
@@ -71,36 +71,7 @@ struct SentencePieceSession {
         let s = Int(start[Int(left)])
         let size = length[Int(left)] + length[Int(right)]
         guard let token = vocabulary.idOfText[Array(text[s..<(s + Int(size))])] else { return }
-        push(Bigram(score: vocabulary.scores[Int(token)], left: left, right: right, size: size))
-    }
-
-    private mutating func push(_ item: Bigram) {
-        heap.append(item)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].before(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    private mutating func pop() -> Bigram? {
-        guard let last = heap.popLast() else { return nil }
-        guard !heap.isEmpty else { return last }
-        let top = heap[0]
-        heap[0] = last
-        var parent = 0
-        while true {
-            let l = 2 * parent + 1, r = l + 1
-            var best = parent
-            if l < heap.count && heap[l].before(heap[best]) { best = l }
-            if r < heap.count && heap[r].before(heap[best]) { best = r }
-            if best == parent { break }
-            heap.swapAt(parent, best)
-            parent = best
-        }
-        return top
+        heap.push(Bigram(score: vocabulary.scores[Int(token)], left: left, right: right, size: size))
     }
 }
 
