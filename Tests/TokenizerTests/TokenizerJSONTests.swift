@@ -26,7 +26,7 @@ struct TokenizerJSONTests {
     }
 
     @Test func unknownSplitPatternIsNamed() throws {
-        let scratch = ScratchDirectory()
+        let scratch = ScratchFolder()
         let path = scratch.write("tokenizer.json", #"""
             {"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]},
              "pre_tokenizer": {"type": "Sequence", "pretokenizers": [

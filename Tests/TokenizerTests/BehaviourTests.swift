@@ -3,13 +3,13 @@ import Testing
 
 struct MetadataErrorTests {
     func load(_ file: TinyGGUF) throws(TokenizerError) -> (LMTokenizer, String) {
-        let scratch = ScratchDirectory()
+        let scratch = ScratchFolder()
         let path = scratch.write("model.gguf", file.bytes())
         return (try LMTokenizer(ggufPath: path), path)
     }
 
     func error(_ file: TinyGGUF) -> TokenizerError? {
-        let scratch = ScratchDirectory()
+        let scratch = ScratchFolder()
         let path = scratch.write("model.gguf", file.bytes())
         do {
             _ = try LMTokenizer(ggufPath: path)
@@ -135,7 +135,7 @@ struct StreamingTests {
     }
 }
 
-struct FuzzTests {
+struct LMFuzzTests {
     struct SplitMix64: RandomNumberGenerator {
         var state: UInt64
         mutating func next() -> UInt64 {
