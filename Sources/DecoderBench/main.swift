@@ -3,7 +3,7 @@ import Kernels
 import LanguageModel
 
 // Decode and prefill speed of the LanguageModel engine on a GGUF file:
-//   swift run -c release decoder-bench [--model PATH] [--prompt-tokens 512] [--gen-tokens 128] [--threads 2] [--repeats 3]
+//   swift run -c release decoder-bench [--model PATH] [--prompt-tokens 512] [--gen-tokens 128] [--threads 2] [--repeats 3] [--context N]
 // Prints one JSON line (prefill_tokens_per_s, decode_tokens_per_s, generated_ids), as
 // scripts/reference/bench_llama_cpp.py --sightline-bin expects.
 
@@ -11,7 +11,7 @@ var options: [String: String] = [:]
 var arguments = CommandLine.arguments.dropFirst()
 while let key = arguments.popFirst() {
     guard key.hasPrefix("--"), let value = arguments.popFirst() else {
-        FileHandle.standardError.write("usage: decoder-bench [--model PATH] [--prompt-ids FILE.json] [--prompt-tokens N] [--n-gen N] [--threads N] [--repeats N]\n".data(using: .utf8)!)
+        FileHandle.standardError.write("usage: decoder-bench [--model PATH] [--prompt-ids FILE.json] [--prompt-tokens N] [--n-gen N] [--threads N] [--repeats N] [--context N]\n".data(using: .utf8)!)
         exit(2)
     }
     options[String(key.dropFirst(2))] = value
@@ -22,6 +22,9 @@ let promptTokens = Int(options["prompt-tokens"] ?? "512")!
 let generate = Int(options["n-gen"] ?? options["gen-tokens"] ?? "128")!
 let threads = Int(options["threads"] ?? "2")!
 let repeats = Int(options["repeats"] ?? "3")!
+// The KV cache is allocated for the whole context up front, so peak RSS at a 4k context is
+// measured by asking for one (the prompt and generation only use part of it).
+let context = Int(options["context"] ?? "0")!
 
 BLAS.setThreads(threads)
 do {
@@ -34,7 +37,7 @@ do {
                                 151644, 872, 198, 29531, 705, 279, 2518, 10525, 151645, 198, 151644, 77091, 198]
         prompt = (0..<promptTokens).map { pattern[$0 % pattern.count] }
     }
-    let lm = try LanguageModel(gguf: model, tokenBudget: prompt.count + generate + 1, chunkSize: 64, threads: threads)
+    let lm = try LanguageModel(gguf: model, tokenBudget: max(context, prompt.count + generate + 1), chunkSize: 64, threads: threads)
     var prefillRates: [Double] = [], decodeRates: [Double] = []
     var generated: [Int32] = []
     for round in 0...repeats {  // round 0 warms up
