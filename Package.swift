@@ -83,6 +83,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Node",
+            dependencies: [
+                "Capture", "CLIP", "Imaging", "Scheduling",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Tokenizers",
             dependencies: ["CZlib", "ModelFiles"],
             swiftSettings: swiftSettings

@@ -78,6 +78,17 @@ public final class LanguageModel {
     /// Forgets the cached sequence.
     public func reset() { position = 0 }
 
+    /// Forgets everything after the first `length` positions, keeping their keys
+    /// and values: a shared prompt prefix is evaluated once and each request
+    /// continues from it. The logits are those of the last run, not of position
+    /// `length - 1`; run at least one more position before reading them.
+    public func rewind(to length: Int) throws(LanguageModelError) {
+        guard (0...position).contains(length) else {
+            throw .invalidInput("cannot rewind to \(length): the sequence has \(position) positions")
+        }
+        position = length
+    }
+
     // MARK: Running
 
     /// Appends `input` to the sequence and returns the next-token logits after its last position.

@@ -91,3 +91,25 @@ import Testing
         #expect(maxAbsDifference(logits, sequence.logits.last!) <= 1e-3)
     }
 }
+
+/// A shared prefix is evaluated once and each request continues from it: after
+/// running a different continuation and rewinding, the real continuation's
+/// logits still match transformers' logits of the whole sequence.
+@Suite struct PrefixReuseTests {
+    @Test(arguments: TinyFidelityTests.models)
+    func rewindToASharedPrefixKeepsItsKeysAndValues(model: String) throws {
+        let reference = try LMFixtures.decode(TinyReference.self, "tiny/\(model)/reference.json")
+        let sequence = try #require(reference.sequences.max { $0.ids.count < $1.ids.count })
+        let tokens = sequence.ids.tokens
+        let split = tokens.count / 2
+        let lm = try TinyFidelityTests.load(model, .huggingFace, chunkSize: 4)
+        _ = try lm.prefill(Array(tokens[..<split]))
+        // Another request's tokens (the reversed suffix) run after the prefix, then are forgotten.
+        _ = try lm.prefill(Array(tokens[split...].reversed()))
+        try lm.rewind(to: split)
+        let rows = try lm.prefillAllLogits(Array(tokens[split...]))
+        let error = zip(rows, sequence.logits[split...]).map { maxAbsDifference($0, $1) }.max()!
+        #expect(error <= 1e-3)
+        #expect(throws: LanguageModelError.self) { try lm.rewind(to: tokens.count + 1) }
+    }
+}
