@@ -49,6 +49,11 @@ public struct RigidTransform: Sendable, Equatable {
 public struct Ray: Sendable, Equatable {
     public var origin: SIMD3<Double>
     public var direction: SIMD3<Double>
+
+    public init(origin: SIMD3<Double>, direction: SIMD3<Double>) {
+        self.origin = origin
+        self.direction = direction
+    }
 }
 
 extension RigidTransform {

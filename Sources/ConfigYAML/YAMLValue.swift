@@ -29,15 +29,19 @@ public struct YAMLValue {
     public let node: Node
     public let path: [String]
     public let source: YAMLSource
+    /// The line of the key this value stands under, when it has one: errors about a whole mapping or
+    /// list point at its key rather than at its first entry.
+    let keyLine: Int?
 
-    public init(node: Node, path: [String] = [], source: YAMLSource) {
+    public init(node: Node, path: [String] = [], source: YAMLSource, keyLine: Int? = nil) {
         self.node = node
         self.path = path
         self.source = source
+        self.keyLine = keyLine
     }
 
     public var keyPath: String { path.joined(separator: ".") }
-    public var line: Int? { node.mark?.line }
+    public var line: Int? { keyLine ?? node.mark?.line }
 
     public func error(_ message: String) -> YAMLFileError {
         let override = source.override(covering: keyPath)
@@ -167,7 +171,7 @@ public final class YAMLMapping {
     public func optional(_ key: String) -> YAMLValue? {
         used.insert(key)
         guard let entry = entries.first(where: { $0.key == key }) else { return nil }
-        let value = YAMLValue(node: entry.value, path: owner.path + [key], source: owner.source)
+        let value = YAMLValue(node: entry.value, path: owner.path + [key], source: owner.source, keyLine: entry.keyNode.mark?.line)
         return value.isNull ? nil : value
     }
 
