@@ -85,7 +85,11 @@ let package = Package(
         ),
         .target(
             name: "LaunchConfig",
-            dependencies: ["ConfigYAML", "Capture", "Kernels", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "ConfigYAML", "Capture", "Kernels",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
 
@@ -126,7 +130,11 @@ let package = Package(
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "ConfigYAML"], swiftSettings: swiftSettings),
-        .testTarget(name: "LaunchConfigTests", dependencies: ["LaunchConfig", "ConfigYAML", "Capture", "Kernels"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LaunchConfigTests",
+            dependencies: ["LaunchConfig", "ConfigYAML", "Capture", "Kernels", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
