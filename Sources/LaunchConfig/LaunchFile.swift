@@ -60,7 +60,10 @@ struct PathResolver {
     let home: String
 
     init(launchFile: String, home: String) {
-        self.folder = URL(fileURLWithPath: launchFile).deletingLastPathComponent()
+        // Made absolute first: standardizing a relative file URL loses its base (cwd).
+        let absolute = launchFile.hasPrefix("/") ? launchFile
+            : FileManager.default.currentDirectoryPath + "/" + launchFile
+        self.folder = URL(fileURLWithPath: absolute).deletingLastPathComponent()
         self.home = home
     }
 

@@ -41,6 +41,15 @@ import Testing
         #expect(demo.logLevel == .info)
     }
 
+    /// A launch file named relative to the working directory resolves its paths from its own folder.
+    @Test func relativeLaunchFilePath() throws {
+        let text = "source: {replay: {path: ../Recordings/demo}}\nmodels: {clip: clip}"
+        let configuration = try LaunchConfiguration.parse(yaml: text, file: "Launch/x.yaml")
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        #expect(configuration.source == .replay(.init(path: cwd.appendingPathComponent("Recordings/demo").standardized.path)))
+        #expect(configuration.models.clip == cwd.appendingPathComponent("Launch/clip").standardized.path)
+    }
+
     @Test func webcam() throws {
         let webcam = try Self.load("webcam.yaml")
         guard case .v4l2(let camera) = webcam.source else {
