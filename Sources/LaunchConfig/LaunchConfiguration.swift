@@ -266,7 +266,7 @@ public struct LaunchConfiguration: Sendable, Equatable {
         public var maxMessageBytes: Int
         public var maxTextChars: Int
         public var queueDepth: Int
-        /// Commands per second per client (token bucket; bursts up to one second's worth).
+        /// Commands per second per client.
         public var perClientRate: Double
 
         public init(maxMessageBytes: Int = 16384, maxTextChars: Int = 500, queueDepth: Int = 8, perClientRate: Double = 5) {
