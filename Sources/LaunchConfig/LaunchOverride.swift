@@ -64,6 +64,9 @@ public struct LaunchOverride: Sendable, Equatable {
             }
             sequence[index] = try put(value, at: path.dropFirst(), in: sequence[index], walked: here, recording: &paths)
             return .sequence(sequence)
+        case .scalar(let scalar) where scalar.string.isEmpty || scalar.string == "~" || scalar.string == "null":
+            // `section:` with nothing under it: an empty mapping to fill in.
+            return try put(value, at: path, in: .mapping(Node.Mapping([])), walked: walked, recording: &paths)
         case .scalar, .alias:
             let shown = walked.joined(separator: ".")
             throw .override(argument: argument, message: "\(shown) is a single value, it has no key '\(key)'")

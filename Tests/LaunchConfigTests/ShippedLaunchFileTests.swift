@@ -34,7 +34,7 @@ import Testing
         #expect(demo.keys == LaunchConfiguration.Keys(curve: false))
         #expect(demo.calibration == LaunchConfiguration.CalibrationFiles(camera: Self.inRepository("Calibration/example-640x480.yaml")))
         #expect(demo.budgets == LaunchConfiguration.Budgets(frame: 250, ground: 400, interpret: 4000, intentValidity: 1500))
-        #expect(demo.scene.vocabulary.first == "cup" && demo.scene.publishHz == 2)
+        #expect(demo.scene.vocabulary == ["red cube", "blue ball", "green block", "cup", "bottle", "book"] && demo.scene.publishHz == 2)
         #expect(demo.actions.contains("pick") && demo.actions.contains("stop"))
         // Keys the file leaves out take their documented defaults.
         #expect(demo.limits == LaunchConfiguration.Limits(maxMessageBytes: 16384, maxTextChars: 500, queueDepth: 8, perClientRate: 5))
