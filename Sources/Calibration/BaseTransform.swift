@@ -11,9 +11,10 @@ public struct RigidTransform: Sendable, Equatable {
     public var parentFrame: String?
     public var childFrame: String?
 
-    public init(rotationRows: [SIMD3<Double>], translation: SIMD3<Double>, parentFrame: String? = nil, childFrame: String? = nil) {
-        precondition(rotationRows.count == 3, "a rotation has three rows")
-        self.rotation = (rotationRows[0], rotationRows[1], rotationRows[2])
+    /// From the rows of R (not checked here; `parse` checks a file's matrix is a rotation).
+    public init(rotation: (SIMD3<Double>, SIMD3<Double>, SIMD3<Double>), translation: SIMD3<Double>,
+                parentFrame: String? = nil, childFrame: String? = nil) {
+        self.rotation = rotation
         self.translation = translation
         self.parentFrame = parentFrame
         self.childFrame = childFrame
@@ -23,11 +24,11 @@ public struct RigidTransform: Sendable, Equatable {
     public init(quaternion q: SIMD4<Double>, translation: SIMD3<Double>, parentFrame: String? = nil, childFrame: String? = nil) {
         let (x, y, z, w) = (q.x, q.y, q.z, q.w)
         self.init(
-            rotationRows: [
+            rotation: (
                 SIMD3(1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)),
                 SIMD3(2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)),
-                SIMD3(2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)),
-            ],
+                SIMD3(2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y))
+            ),
             translation: translation, parentFrame: parentFrame, childFrame: childFrame)
     }
 
@@ -104,7 +105,9 @@ extension RigidTransform {
                     matrix.append(SIMD3(r[0], r[1], r[2]))
                 }
                 if let problem = rotationProblem(matrix) { throw rotationValue.error(problem) }
-                return RigidTransform(rotationRows: matrix, translation: translation, parentFrame: parent, childFrame: child)
+                return RigidTransform(
+                    rotation: (matrix[0], matrix[1], matrix[2]), translation: translation,
+                    parentFrame: parent, childFrame: child)
             case (nil, nil):
                 throw transformValue.error("give the rotation as quaternion: [x, y, z, w] or rotation: [[...], [...], [...]]")
             case (_?, _?):
@@ -126,34 +129,5 @@ extension RigidTransform {
         let c = SIMD3(r[0].y * r[1].z - r[0].z * r[1].y, r[0].z * r[1].x - r[0].x * r[1].z, r[0].x * r[1].y - r[0].y * r[1].x)
         if (c * r[2]).sum() < 0 { return "the rotation matrix is a reflection (determinant -1)" }
         return nil
-    }
-}
-
-/// A calibration matched to a stream size, with the optional camera-to-base transform: what the node
-/// needs to turn a detection's pixel into a ray.
-public struct CalibratedCamera: Sendable, Equatable {
-    public let calibration: CameraCalibration
-    public let baseFromCamera: RigidTransform?
-
-    /// Loads the calibration (and transform), and matches it to the stream size (rescaling K for a
-    /// same-aspect resize, an error otherwise).
-    public static func load(calibration path: String, baseTransform: String?, stream: ImageSize) throws(CalibrationError) -> CalibratedCamera {
-        let calibration = try CameraCalibration.load(path: path).matching(stream: stream)
-        return CalibratedCamera(calibration: calibration, baseFromCamera: try baseTransform.map { path throws(CalibrationError) in
-            try RigidTransform.load(path: path)
-        })
-    }
-
-    public init(calibration: CameraCalibration, baseFromCamera: RigidTransform?) {
-        self.calibration = calibration
-        self.baseFromCamera = baseFromCamera
-    }
-
-    /// The ray through pixel (u, v): in the base frame when a transform is given, else in the camera frame
-    /// (origin 0).
-    public func ray(u: Double, v: Double) throws(CalibrationError) -> Ray {
-        let direction = try calibration.ray(u: u, v: v)
-        guard let baseFromCamera else { return Ray(origin: .zero, direction: direction) }
-        return Ray(origin: baseFromCamera.translation, direction: baseFromCamera.rotate(direction))
     }
 }
