@@ -43,8 +43,11 @@ public struct YAMLValue {
     public var keyPath: String { path.joined(separator: ".") }
     public var line: Int? { keyLine ?? node.mark?.line }
 
+    /// The `--set` argument this value came from, if it did.
+    public var overrideArgument: String? { source.override(covering: keyPath) }
+
     public func error(_ message: String) -> YAMLFileError {
-        let override = source.override(covering: keyPath)
+        let override = overrideArgument
         return YAMLFileError(
             file: source.file, line: override == nil ? line : nil, keyPath: keyPath,
             override: override, message: message)

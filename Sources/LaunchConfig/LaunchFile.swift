@@ -54,7 +54,8 @@ extension LaunchConfiguration {
     }
 }
 
-/// `~` and `~/x` expand to the home folder; other relative paths are taken from the launch file's folder.
+/// `~` and `~/x` expand to the home folder; other relative paths are taken from the launch file's folder
+/// (or, for a `--set` value, from the working directory).
 struct PathResolver {
     let folder: URL
     let home: String
@@ -67,11 +68,15 @@ struct PathResolver {
         self.home = home
     }
 
-    func resolve(_ path: String) -> String {
+    /// A path from the file resolves against the file's folder; one typed in a `--set` against the
+    /// working directory, as any path on a command line.
+    func resolve(_ value: YAMLValue) throws(YAMLFileError) -> String {
+        let path = try value.string()
         if path == "~" { return home }
         if path.hasPrefix("~/") { return URL(fileURLWithPath: home).appendingPathComponent(String(path.dropFirst(2))).standardized.path }
         if path.hasPrefix("/") { return URL(fileURLWithPath: path).standardized.path }
-        return folder.appendingPathComponent(path).standardized.path
+        let base = value.overrideArgument == nil ? folder : URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        return base.appendingPathComponent(path).standardized.path
     }
 }
 
@@ -135,7 +140,7 @@ struct LaunchFileReader {
                 throw fpsValue.error("fps applies to mode fixed only (mode is \(mode.rawValue))")
             }
             let result = LaunchConfiguration.Replay(
-                path: paths.resolve(try pathValue.string()), mode: mode, fps: fps,
+                path: try paths.resolve(pathValue), mode: mode, fps: fps,
                 loop: try fields.optional("loop")?.bool() ?? false)
             try fields.finish()
             return .replay(result)
@@ -167,10 +172,10 @@ struct LaunchFileReader {
     func models(_ value: YAMLValue) throws(YAMLFileError) -> LaunchConfiguration.Models {
         let fields = try value.mapping()
         let result = LaunchConfiguration.Models(
-            clip: paths.resolve(try fields.required("clip").string()),
-            interpreter: try fields.optional("interpreter").map { v throws(YAMLFileError) in paths.resolve(try v.string()) },
-            mmproj: try fields.optional("mmproj").map { v throws(YAMLFileError) in paths.resolve(try v.string()) },
-            prompt: try fields.optional("prompt").map { v throws(YAMLFileError) in paths.resolve(try v.string()) },
+            clip: try paths.resolve(fields.required("clip")),
+            interpreter: try fields.optional("interpreter").map(paths.resolve),
+            mmproj: try fields.optional("mmproj").map(paths.resolve),
+            prompt: try fields.optional("prompt").map(paths.resolve),
             precision: try fields.optional("precision")?.choice(MatmulPrecision.self) ?? .fp32,
             threads: try fields.int("threads", default: 2, in: 1...64),
             bf16Threads: try fields.int("bf16_threads", default: 1, in: 1...64),
@@ -223,8 +228,8 @@ struct LaunchFileReader {
         let fields = try value.mapping()
         let curveValue = try fields.required("curve")
         let curve = try curveValue.bool()
-        let secret = try fields.optional("server_secret_key").map { v throws(YAMLFileError) in paths.resolve(try v.string()) }
-        let allowed = try fields.optional("allowed_clients").map { v throws(YAMLFileError) in paths.resolve(try v.string()) }
+        let secret = try fields.optional("server_secret_key").map(paths.resolve)
+        let allowed = try fields.optional("allowed_clients").map(paths.resolve)
         try fields.finish()
         if curve, secret == nil || allowed == nil {
             throw curveValue.error("curve: true needs server_secret_key and allowed_clients")
@@ -275,8 +280,8 @@ struct LaunchFileReader {
         guard let value else { return nil }
         let fields = try value.mapping()
         let result = LaunchConfiguration.CalibrationFiles(
-            camera: paths.resolve(try fields.required("camera").string()),
-            baseTransform: try fields.optional("base_transform").map { v throws(YAMLFileError) in paths.resolve(try v.string()) })
+            camera: try paths.resolve(fields.required("camera")),
+            baseTransform: try fields.optional("base_transform").map(paths.resolve))
         try fields.finish()
         return result
     }

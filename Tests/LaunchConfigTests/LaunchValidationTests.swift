@@ -166,6 +166,14 @@ import Testing
         #expect(try Self.parse(text, overrides: ["keys.curve=off"]).keys.curve == false)
     }
 
+    /// A path in the file is relative to the file's folder; a path typed in --set to the working directory.
+    @Test func overriddenPathsResolveAgainstTheWorkingDirectory() throws {
+        let configuration = try Self.parse(Self.base, overrides: ["models.interpreter=models/lm.gguf"])
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        #expect(configuration.models.interpreter == cwd.appendingPathComponent("models/lm.gguf").standardized.path)
+        #expect(configuration.models.clip == "/robot/launch/clip-model")
+    }
+
     @Test func overrideFillsAnEmptySection() throws {
         let configuration = try Self.parse(Self.base + "\nlimits:\n", overrides: ["limits.queue_depth=3"])
         #expect(configuration.limits.queueDepth == 3)
