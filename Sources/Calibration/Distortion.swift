@@ -83,7 +83,18 @@ public struct Distortion: Sendable, Equatable {
         let (checkX, checkY) = distortPinhole(x, y)
         let residual = abs(checkX - xd) + abs(checkY - yd)
         guard x.isFinite, y.isFinite, residual < 1e-9 else { return nil }
+        // Past the radius where the radial curve turns back, a second, folded radius distorts onto the
+        // same pixel; it is not where the light came from.
+        let radius = (x * x + y * y).squareRoot()
+        let step = 1e-6 * max(radius, 1e-3)
+        guard radialDistance(radius + step) > radialDistance(radius) else { return nil }
         return (x, y)
+    }
+
+    /// r -> distorted radius, radial terms only: r (1 + k1 r^2 + k2 r^4 + k3 r^6) / (1 + k4 r^2 + k5 r^4 + k6 r^6).
+    private func radialDistance(_ r: Double) -> Double {
+        let r2 = r * r
+        return r * (1 + r2 * (c[0] + r2 * (c[1] + r2 * c[4]))) / (1 + r2 * (c[5] + r2 * (c[6] + r2 * c[7])))
     }
 
     // MARK: Equidistant (fisheye)
