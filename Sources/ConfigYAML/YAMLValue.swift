@@ -129,6 +129,14 @@ public struct YAMLValue {
         return try YAMLMapping(pairs, owner: self)
     }
 
+    /// A mapping that may hold only `known` keys, checked at once: a misspelt key is reported as
+    /// unknown (at its line) before anything else, rather than as the required key it was meant to be.
+    public func mapping(allowing known: [String]) throws(YAMLFileError) -> YAMLMapping {
+        let fields = try mapping()
+        try fields.refuseKeys(notIn: known)
+        return fields
+    }
+
     public func doubles(count: Int? = nil) throws(YAMLFileError) -> [Double] {
         let items = try sequence()
         if let count, items.count != count {
@@ -180,7 +188,8 @@ public final class YAMLMapping {
 
     public func required(_ key: String) throws(YAMLFileError) -> YAMLValue {
         guard let value = optional(key) else {
-            throw YAMLValue(node: owner.node, path: owner.path + [key], source: owner.source)
+            // At the line of the mapping's own key: that is where the missing key belongs.
+            throw YAMLValue(node: owner.node, path: owner.path + [key], source: owner.source, keyLine: owner.line)
                 .error("missing (required)")
         }
         return value
@@ -188,10 +197,13 @@ public final class YAMLMapping {
 
     /// Fails on the first key that was never asked for, at that key's own line, listing the known keys.
     public func finish() throws(YAMLFileError) {
-        guard let unknown = entries.first(where: { !used.contains($0.key) }) else { return }
-        let known = entries.isEmpty ? [] : used.sorted()
+        try refuseKeys(notIn: used)
+    }
+
+    func refuseKeys(notIn known: some Collection<String>) throws(YAMLFileError) {
+        guard let unknown = entries.first(where: { !known.contains($0.key) }) else { return }
         throw YAMLValue(node: unknown.keyNode, path: owner.path + [unknown.key], source: owner.source)
-            .error("unknown key (known here: \(known.joined(separator: ", ")))")
+            .error("unknown key (known here: \(known.sorted().joined(separator: ", ")))")
     }
 }
 

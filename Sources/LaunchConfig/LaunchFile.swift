@@ -80,13 +80,17 @@ struct PathResolver {
     }
 }
 
-/// Walks the document, key by key: every read knows its key path and line, and every mapping refuses
-/// keys it did not read.
+/// Walks the document, key by key: every read knows its key path and line; every mapping first refuses
+/// keys it does not know (so a misspelt required key is reported as the typo it is), and `finish()`
+/// checks that each known key was read.
 struct LaunchFileReader {
     let paths: PathResolver
 
     func read(_ document: YAMLValue) throws(YAMLFileError) -> LaunchConfiguration {
-        let root = try document.mapping()
+        let root = try document.mapping(allowing: [
+            "version", "source", "models", "endpoints", "keys", "budgets_ms", "scene", "actions", "calibration",
+            "log_level", "metrics", "limits",
+        ])
         if let version = root.optional("version") {
             guard try version.int() == 1 else { throw version.error("this node reads launch files of version 1") }
         }
@@ -111,12 +115,12 @@ struct LaunchFileReader {
     // MARK: Sections
 
     func source(_ value: YAMLValue) throws(YAMLFileError) -> LaunchConfiguration.Source {
-        let fields = try value.mapping()
+        let fields = try value.mapping(allowing: ["v4l2", "replay"])
         let camera = fields.optional("v4l2"), replay = fields.optional("replay")
         try fields.finish()
         switch (camera, replay) {
         case (let camera?, nil):
-            let fields = try camera.mapping()
+            let fields = try camera.mapping(allowing: ["device", "format", "width", "height", "fps", "controls"])
             let result = LaunchConfiguration.Camera(
                 device: try fields.required("device").string(),
                 format: try fields.optional("format")?.choice(CameraPixelFormat.self),
@@ -127,7 +131,7 @@ struct LaunchFileReader {
             try fields.finish()
             return .v4l2(result)
         case (nil, let replay?):
-            let fields = try replay.mapping()
+            let fields = try replay.mapping(allowing: ["path", "mode", "fps", "loop"])
             let pathValue = try fields.required("path")
             let modeValue = fields.optional("mode")
             let mode = try modeValue?.choice(LaunchConfiguration.Replay.Mode.self) ?? .original
@@ -170,7 +174,9 @@ struct LaunchFileReader {
     }
 
     func models(_ value: YAMLValue) throws(YAMLFileError) -> LaunchConfiguration.Models {
-        let fields = try value.mapping()
+        let fields = try value.mapping(allowing: [
+            "clip", "interpreter", "mmproj", "prompt", "precision", "threads", "bf16_threads", "interpreter_settings",
+        ])
         let result = LaunchConfiguration.Models(
             clip: try paths.resolve(fields.required("clip")),
             interpreter: try fields.optional("interpreter").map(paths.resolve),
@@ -186,7 +192,9 @@ struct LaunchFileReader {
 
     func interpreterSettings(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.InterpreterSettings {
         let defaults = LaunchConfiguration.InterpreterSettings()
-        guard let fields = try value?.mapping() else { return defaults }
+        guard let fields = try value?.mapping(allowing: ["max_tokens", "temperature", "seed", "context_tokens"]) else {
+            return defaults
+        }
         let result = LaunchConfiguration.InterpreterSettings(
             maxTokens: try fields.int("max_tokens", default: defaults.maxTokens, in: 1...4096),
             temperature: try fields.number("temperature", default: defaults.temperature, atLeast: 0, atMost: 10),
@@ -199,7 +207,7 @@ struct LaunchFileReader {
     func endpoints(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Endpoints {
         let defaults = LaunchConfiguration.Endpoints()
         guard let value else { return defaults }
-        let fields = try value.mapping()
+        let fields = try value.mapping(allowing: ["commands", "publish"])
         let commands = try fields.optional("commands").map(endpoint) ?? defaults.commands
         let publishValue = fields.optional("publish")
         let publish = try publishValue.map(endpoint) ?? defaults.publish
@@ -225,7 +233,7 @@ struct LaunchFileReader {
 
     func keys(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Keys {
         guard let value else { return LaunchConfiguration.Keys() }
-        let fields = try value.mapping()
+        let fields = try value.mapping(allowing: ["curve", "server_secret_key", "allowed_clients"])
         let curveValue = try fields.required("curve")
         let curve = try curveValue.bool()
         let secret = try fields.optional("server_secret_key").map(paths.resolve)
@@ -239,7 +247,9 @@ struct LaunchFileReader {
 
     func budgets(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Budgets {
         let defaults = LaunchConfiguration.Budgets()
-        guard let fields = try value?.mapping() else { return defaults }
+        guard let fields = try value?.mapping(allowing: ["frame", "ground", "interpret", "intent_validity"]) else {
+            return defaults
+        }
         func milliseconds(_ key: String, _ fallback: Double) throws(YAMLFileError) -> Double {
             try fields.number(key, default: fallback, above: 0, atMost: 600_000)
         }
@@ -253,7 +263,7 @@ struct LaunchFileReader {
 
     func scene(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Scene {
         let defaults = LaunchConfiguration.Scene()
-        guard let fields = try value?.mapping() else { return defaults }
+        guard let fields = try value?.mapping(allowing: ["vocabulary", "publish_hz"]) else { return defaults }
         let result = LaunchConfiguration.Scene(
             vocabulary: try labels(fields.optional("vocabulary"), default: defaults.vocabulary),
             publishHz: try fields.number("publish_hz", default: defaults.publishHz, above: 0, atMost: 120))
@@ -278,7 +288,7 @@ struct LaunchFileReader {
 
     func calibration(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.CalibrationFiles? {
         guard let value else { return nil }
-        let fields = try value.mapping()
+        let fields = try value.mapping(allowing: ["camera", "base_transform"])
         let result = LaunchConfiguration.CalibrationFiles(
             camera: try paths.resolve(fields.required("camera")),
             baseTransform: try fields.optional("base_transform").map(paths.resolve))
@@ -288,7 +298,7 @@ struct LaunchFileReader {
 
     func metrics(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Metrics {
         let defaults = LaunchConfiguration.Metrics()
-        guard let fields = try value?.mapping() else { return defaults }
+        guard let fields = try value?.mapping(allowing: ["enabled", "port"]) else { return defaults }
         let result = LaunchConfiguration.Metrics(
             enabled: try fields.optional("enabled")?.bool() ?? defaults.enabled,
             port: try fields.int("port", default: defaults.port, in: 1...65535))
@@ -298,7 +308,9 @@ struct LaunchFileReader {
 
     func limits(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Limits {
         let defaults = LaunchConfiguration.Limits()
-        guard let fields = try value?.mapping() else { return defaults }
+        guard let fields = try value?.mapping(allowing: [
+            "max_message_bytes", "max_text_chars", "queue_depth", "per_client_rate",
+        ]) else { return defaults }
         let result = LaunchConfiguration.Limits(
             maxMessageBytes: try fields.int("max_message_bytes", default: defaults.maxMessageBytes, in: 64...16_777_216),
             maxTextChars: try fields.int("max_text_chars", default: defaults.maxTextChars, in: 1...100_000),

@@ -71,6 +71,14 @@ import Testing
         #expect(error?.keyPath == "metrcis")
     }
 
+    /// A misspelt required key is reported as the unknown key it is, not as the missing one.
+    @Test func misspeltRequiredKeyIsReportedAsUnknown() {
+        let error = fileError(Self.edited(line: 10, to: "  clipp: clip-model"))
+        #expect(error?.line == 10 && error?.keyPath == "models.clipp")
+        let topLevel = fileError(Self.edited(line: 9, to: "model:"))
+        #expect(topLevel?.line == 9 && topLevel?.keyPath == "model")
+    }
+
     @Test func badEnumValueListsTheChoices() {
         let error = fileError(Self.edited(line: 5, to: "    format: h264"))
         #expect(error?.line == 5)
@@ -104,9 +112,10 @@ import Testing
     }
 
     @Test func missingRequiredKeyIsNamed() {
-        let error = fileError(Self.edited(line: 10, to: "  threads_again: 2").replacingOccurrences(of: "  threads: 2\n", with: ""))
+        let error = fileError(Self.base.replacingOccurrences(of: "  clip: clip-model\n", with: ""))
         #expect(error?.keyPath == "models.clip")
         #expect(error?.message == "missing (required)")
+        #expect(error?.line == 9)
     }
 
     @Test func sourceNeedsExactlyOneKind() {
