@@ -49,6 +49,7 @@ struct Sightline: AsyncParsableCommand {
             TokenizeCommand.self,
             GenerateCommand.self,
             BenchCommand.self,
+            LaunchCheckCommand.self,
             VersionCommand.self,
         ]
     )
