@@ -1,0 +1,124 @@
+public import Generation
+public import LanguageModel
+public import Tokenizers
+
+/// Constrains generation to a JSON Schema: before each token, the vocabulary trie is walked
+/// through the schema's automaton from the current state (one stack of frames per trie
+/// depth, so a node's state is its parent's plus one byte) and every token whose bytes the
+/// automaton refuses is masked. End-of-generation tokens are allowed only once the document
+/// is complete; other special tokens never. Tokens that end inside a UTF-8 character are
+/// fine: the automaton tracks partial characters inside strings.
+public final class JSONSchemaConstraint: TokenConstraint {
+    public let schema: JSONSchema
+    public let trie: TokenTrie
+    private let automaton: JSONAutomaton
+    private let capacity: Int
+    /// One stack per trie depth (depth 0 is the current state), `capacity` frames each.
+    private let levels: UnsafeMutablePointer<JSONFrame>
+    private let levelCounts: UnsafeMutablePointer<Int>
+    private let allowed: UnsafeMutablePointer<Int32>
+    private var allowedCount = 0
+    private var masked: [Float] = []
+
+    public init(schema: JSONSchema, trie: TokenTrie) {
+        self.schema = schema
+        self.trie = trie
+        automaton = JSONAutomaton(grammar: schema.grammar)
+        capacity = schema.grammar.maxDepth
+        levels = .allocate(capacity: (trie.maxDepth + 1) * capacity)
+        levels.initialize(repeating: JSONFrame(node: 0), count: (trie.maxDepth + 1) * capacity)
+        levelCounts = .allocate(capacity: trie.maxDepth + 1)
+        levelCounts.initialize(repeating: 0, count: trie.maxDepth + 1)
+        allowed = .allocate(capacity: max(trie.vocabularySize, 1))
+        levels[0] = automaton.startFrame(schema.grammar.root)
+        levelCounts[0] = 1
+    }
+
+    /// For `tokenizer`, with its cached trie.
+    public convenience init(schema: JSONSchema, tokenizer: LMTokenizer) {
+        self.init(schema: schema, trie: TokenTrie.shared(for: tokenizer))
+    }
+
+    deinit {
+        levels.deallocate()
+        levelCounts.deallocate()
+        allowed.deallocate()
+    }
+
+    public var isComplete: Bool { levelCounts[0] == 0 }
+
+    /// The document could end here.
+    public var isAccepting: Bool { automaton.isAccepting(levels, levelCounts[0]) }
+
+    /// The text tokens that may come next, in trie order (end tokens not included).
+    public func allowedTokens() -> [Int32] {
+        computeAllowed()
+        return Array(UnsafeBufferPointer(start: allowed, count: allowedCount))
+    }
+
+    public func mask(_ logits: inout [Float], endTokens: Set<Int32>) throws(LanguageModelError) {
+        computeAllowed()
+        let accepting = isAccepting
+        let ends = accepting ? endTokens.filter { $0 >= 0 && Int($0) < logits.count } : []
+        guard allowedCount > 0 || !ends.isEmpty else {
+            throw .invalidInput("no token of the vocabulary can continue the JSON output here (the vocabulary cannot spell what the schema needs)")
+        }
+        if masked.count != logits.count { masked = [Float](repeating: -.infinity, count: logits.count) }
+        masked.withUnsafeMutableBufferPointer { out in
+            logits.withUnsafeBufferPointer { source in
+                out.update(repeating: -.infinity)
+                for i in 0..<allowedCount {
+                    let id = Int(allowed[i])
+                    if id < source.count { out[id] = source[id] }
+                }
+                for id in ends { out[Int(id)] = source[Int(id)] }
+            }
+        }
+        swap(&logits, &masked)
+    }
+
+    public func advance(_ token: Int32) throws(LanguageModelError) {
+        guard token >= 0 && Int(token) < trie.vocabularySize, !trie.pieces[Int(token)].isEmpty else {
+            // An end token (allowed only where the document may end) changes nothing.
+            if isAccepting { return }
+            throw .invalidInput("token \(token) is not text and the JSON output is not complete")
+        }
+        var count = levelCounts[0]
+        // Work on level 1 so a refused token leaves the state as it was.
+        let work = levels + capacity
+        work.update(from: levels, count: count)
+        for b in trie.pieces[Int(token)] where !automaton.feed(work, &count, b) {
+            throw .invalidInput("token \(token) cannot continue the JSON output here")
+        }
+        levels.update(from: work, count: count)
+        levelCounts[0] = count
+    }
+
+    /// The depth-first walk: a node's state is its parent level's stack plus its byte; a
+    /// refused byte skips the node's subtree.
+    private func computeAllowed() {
+        allowedCount = 0
+        guard levelCounts[0] > 0 else { return }
+        let bytes = trie.bytes.baseAddress!, depths = trie.depths.baseAddress!
+        let ends = trie.subtreeEnds.baseAddress!, starts = trie.tokenStarts.baseAddress!, ids = trie.tokenIDs.baseAddress!
+        let n = trie.nodeCount, capacity = self.capacity
+        var i = 0
+        while i < n {
+            let depth = Int(depths[i])
+            let parent = levels + (depth - 1) * capacity
+            var count = levelCounts[depth - 1]
+            let level = parent + capacity
+            level.update(from: parent, count: count)
+            if count > 0 && automaton.feed(level, &count, bytes[i]) {
+                levelCounts[depth] = count
+                for t in Int(starts[i])..<Int(starts[i + 1]) {
+                    allowed[allowedCount] = ids[t]
+                    allowedCount += 1
+                }
+                i += 1
+            } else {
+                i = Int(ends[i])
+            }
+        }
+    }
+}
