@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "gguf-bench", targets: ["GGUFBench"]),
         .executable(name: "lm-tokenizer-bench", targets: ["LMTokenizerBench"]),
         .executable(name: "decoder-bench", targets: ["DecoderBench"]),
+        .executable(name: "schema-mask-bench", targets: ["SchemaMaskBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -94,7 +95,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Development benchmarks (`swift run -c release bf16-bench | gguf-bench | lm-tokenizer-bench | decoder-bench`)
+        // MARK: Development benchmarks (`swift run -c release bf16-bench | gguf-bench | lm-tokenizer-bench | decoder-bench | schema-mask-bench`)
         .executableTarget(
             name: "bf16-bench",
             dependencies: ["COpenBLAS", "CKernels"],
@@ -103,6 +104,7 @@ let package = Package(
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .executableTarget(name: "LMTokenizerBench", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
         .executableTarget(name: "DecoderBench", dependencies: ["LanguageModel", "Kernels"], swiftSettings: swiftSettings),
+        .executableTarget(name: "SchemaMaskBench", dependencies: ["StructuredOutput", "Tokenizers"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),

@@ -128,9 +128,9 @@ struct JSONParser {
                     }
                     guard let s = Unicode.Scalar(scalar) else { throw fail("a lone surrogate \\u\(String(scalar, radix: 16))") }
                     out += Array(String(Character(s)).utf8)
-                default: throw fail("invalid escape '\\\(Unicode.Scalar(e))'")
+                default: throw JSONSchemaError.invalidJSON(offset: position - 1, reason: "invalid escape '\\\(Unicode.Scalar(e))'")
                 }
-            case ..<0x20: throw fail("a control character in a string")
+            case ..<0x20: throw JSONSchemaError.invalidJSON(offset: position - 1, reason: "a control character in a string")
             default: out.append(b)
             }
         }
