@@ -30,6 +30,8 @@ import Testing
         (TestSchemas.topLevelInteger, "0"),
         (TestSchemas.topLevelInteger, "-0"),
         (TestSchemas.topLevelInteger, "99"),
+        (#"{"type": "integer", "minimum": 9007199254740993, "maximum": 9007199254740993}"#, "9007199254740993"),
+        (#"{"type": "integer", "exclusiveMaximum": -999999999999999998}"#, "-999999999999999999"),
         (TestSchemas.topLevelNumber, "3.14159"),
         (TestSchemas.topLevelNumber, "-0"),
         (TestSchemas.topLevelNumber, "1E5"),
@@ -78,6 +80,9 @@ import Testing
         (TestSchemas.topLevelInteger, "00"),
         (TestSchemas.topLevelInteger, "+1"),
         (TestSchemas.topLevelInteger, "-"),
+        (#"{"type": "integer", "minimum": 9007199254740993, "maximum": 9007199254740993}"#, "9007199254740992"),
+        (#"{"type": "integer", "exclusiveMaximum": -999999999999999998}"#, "-999999999999999998"),
+        (#"{"type": "integer"}"#, "1234567890123456789"),  // nineteen digits are refused by design
         (TestSchemas.topLevelNumber, "1.5e"),
         (TestSchemas.topLevelNumber, ".5"),
         (TestSchemas.topLevelNumber, "1e123"),  // three exponent digits are refused by design

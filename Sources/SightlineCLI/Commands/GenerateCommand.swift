@@ -133,6 +133,9 @@ struct GenerateCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         if stream { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        if let constraint, !constraint.isAccepting {
+            printError("sightline: warning: generation stopped (\(result.stopReason)) before the JSON value was complete; raise --max-tokens")
+        }
         if let dumpLogits, let logits = result.promptLogits {
             let bytes = logits.withUnsafeBufferPointer { buffer in
                 Data(buffer.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } })
@@ -146,11 +149,11 @@ struct GenerateCommand: AsyncParsableCommand {
 
     /// The compiled schema, or a one-line error naming the file and what is wrong in it.
     private static func loadSchema(_ path: String) throws -> JSONSchema {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read the schema file \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("--schema: cannot read \(path)") }
         do {
             return try JSONSchema(json: Array(data))
         } catch {
-            throw CommandFailure("\(path): \(error.description)")
+            throw CommandFailure("--schema \(path): \(error.description)")
         }
     }
 }

@@ -270,11 +270,16 @@ struct JSONSchemaCompiler {
             }
             return number
         }
+        // An integer bound is taken exactly from its text (a Double would round above 2^53).
+        func exact(_ key: String) -> Int64? {
+            guard case .number(let text)? = schema[key], let value = Int64(text) else { return nil }
+            return max(min(value, Self.integerLimit), -Self.integerLimit)
+        }
         func clamp(_ x: Double) -> Int64 { Int64(max(min(x, Double(Self.integerLimit)), -Double(Self.integerLimit))) }
-        if let v = try bound("minimum") { low = max(low, clamp(v.rounded(.up))) }
-        if let v = try bound("exclusiveMinimum") { low = max(low, clamp(v.rounded(.down) + 1)) }
-        if let v = try bound("maximum") { high = min(high, clamp(v.rounded(.down))) }
-        if let v = try bound("exclusiveMaximum") { high = min(high, clamp(v.rounded(.up) - 1)) }
+        if let v = try bound("minimum") { low = max(low, exact("minimum") ?? clamp(v.rounded(.up))) }
+        if let v = try bound("exclusiveMinimum") { low = max(low, exact("exclusiveMinimum").map { $0 + 1 } ?? clamp(v.rounded(.down) + 1)) }
+        if let v = try bound("maximum") { high = min(high, exact("maximum") ?? clamp(v.rounded(.down))) }
+        if let v = try bound("exclusiveMaximum") { high = min(high, exact("exclusiveMaximum").map { $0 - 1 } ?? clamp(v.rounded(.up) - 1)) }
         guard low <= high else { throw .invalidSchema(path: path, reason: "no integer of at most 18 digits satisfies the bounds") }
         return (low, high)
     }
