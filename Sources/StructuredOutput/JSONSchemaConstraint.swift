@@ -94,14 +94,23 @@ public final class JSONSchemaConstraint: TokenConstraint {
         levelCounts[0] = count
     }
 
-    /// The depth-first walk: a node's state is its parent level's stack plus its byte; a
-    /// refused byte skips the node's subtree.
+    /// Inside a string, the plain-text tokens that fit are taken by length; then the
+    /// depth-first walk of the trie (of the other tokens, inside a string): a node's state
+    /// is its parent level's stack plus its byte, and a refused byte skips its subtree.
     private func computeAllowed() {
         allowedCount = 0
-        guard levelCounts[0] > 0 else { return }
-        let bytes = trie.bytes.baseAddress!, depths = trie.depths.baseAddress!
-        let ends = trie.subtreeEnds.baseAddress!, starts = trie.tokenStarts.baseAddress!, ids = trie.tokenIDs.baseAddress!
-        let n = trie.nodeCount, capacity = self.capacity
+        let current = levelCounts[0]
+        guard current > 0 else { return }
+        var layout = trie.all
+        if let room = automaton.plainStringRoom(levels[current - 1]), !trie.plainCountUpTo.isEmpty {
+            let n = trie.plainCountUpTo[min(room, trie.plainCountUpTo.count - 1)]
+            allowed.update(from: trie.plainTokens.baseAddress!, count: n)
+            allowedCount = n
+            layout = trie.notPlain
+        }
+        let bytes = layout.bytes.baseAddress!, depths = layout.depths.baseAddress!
+        let ends = layout.subtreeEnds.baseAddress!, starts = layout.tokenStarts.baseAddress!, ids = layout.tokenIDs.baseAddress!
+        let n = layout.nodeCount, capacity = self.capacity
         var i = 0
         while i < n {
             let depth = Int(depths[i])

@@ -89,11 +89,17 @@ func violation(of instance: TestJSON, against schema: TestJSON, at path: String 
         if let m = int("maxLength"), length > m { return "\(path): longer than \(m)" }
         if let m = int("minLength"), length < m { return "\(path): shorter than \(m)" }
     case .integer, .number:
-        let x = instance.numeric!
-        if let m = int("minimum"), x < m { return "\(path): below minimum" }
-        if let m = int("maximum"), x > m { return "\(path): above maximum" }
-        if let m = int("exclusiveMinimum"), x <= m { return "\(path): not above exclusiveMinimum" }
-        if let m = int("exclusiveMaximum"), x >= m { return "\(path): not below exclusiveMaximum" }
+        // -1, 0, 1 as the instance is below, at or above the bound (integers exactly, beyond 2^53 too).
+        func order(_ key: String) -> Int? {
+            guard let bound = s[key] else { return nil }
+            if case .integer(let a) = instance, case .integer(let b) = bound { return a < b ? -1 : a == b ? 0 : 1 }
+            guard let a = instance.numeric, let b = bound.numeric else { return nil }
+            return a < b ? -1 : a == b ? 0 : 1
+        }
+        if let o = order("minimum"), o < 0 { return "\(path): below minimum" }
+        if let o = order("maximum"), o > 0 { return "\(path): above maximum" }
+        if let o = order("exclusiveMinimum"), o <= 0 { return "\(path): not above exclusiveMinimum" }
+        if let o = order("exclusiveMaximum"), o >= 0 { return "\(path): not below exclusiveMaximum" }
     case .array(let items):
         if let m = int("maxItems"), Double(items.count) > m { return "\(path): more than \(m) items" }
         if let m = int("minItems"), Double(items.count) < m { return "\(path): fewer than \(m) items" }

@@ -86,31 +86,52 @@ import Tokenizers
     }
 
     /// The mask is exactly the set of tokens whose bytes the automaton accepts from the
-    /// current state, checked token by token (no trie) on a vocabulary with special tokens.
-    @Test func theMaskIsTheTokensTheAutomatonAccepts() throws {
-        let tokenizer = try LMTokenizer(ggufPath: Fixtures.path("tokenizers/spm-bpe.gguf"))
-        let trie = TokenTrie(tokenizer: tokenizer)
-        let schema = try JSONSchema(json: TestSchemas.everything)
-        let constraint = JSONSchemaConstraint(schema: schema, trie: trie)
+    /// current state, checked token by token (no trie, no plain-text shortcut) along a
+    /// random walk, on vocabularies with special tokens.
+    static func checkMaskAgainstTokenByToken(_ tokenizer: LMTokenizer, schemaText: String, steps: Int, seed: UInt64) throws {
+        let schema = try JSONSchema(json: schemaText)
+        let constraint = JSONSchemaConstraint(schema: schema, trie: TokenTrie(tokenizer: tokenizer))
         var matcher = schema.matcher()
-        var random = Random(state: 7)
-        for _ in 0..<60 where !constraint.isComplete {
+        var random = Random(state: seed)
+        for _ in 0..<steps where !constraint.isComplete {
             let allowed = Set(constraint.allowedTokens())
             var expected = Set<Int32>()
             for id in 0..<Int32(tokenizer.vocabularySize) {
                 let attributes = tokenizer.vocabulary.attributes[Int(id)]
-                guard attributes.contains(.normal) || attributes.contains(.byte) else { continue }
+                guard attributes == .normal || attributes == .byte else { continue }
                 var copy = matcher
                 let piece = tokenizer.piece(id)
                 if !piece.isEmpty && copy.feed(piece) { expected.insert(id) }
             }
-            #expect(allowed == expected)
-            let choices = allowed.sorted()
+            #expect(allowed == expected, "after \(matcher)")
+            #expect(constraint.isAccepting == matcher.isAccepting)
+            // Prefer short tokens half the time, to get inside escapes and split characters.
+            var choices = allowed.sorted()
+            if random.next(2) == 0 {
+                let short = choices.filter { tokenizer.piece($0).count <= 2 }
+                if !short.isEmpty { choices = short }
+            }
             guard !choices.isEmpty else { break }
             let token = choices[random.next(choices.count)]
             try constraint.advance(token)
-            let fed1 = matcher.feed(tokenizer.piece(token))
-            #expect(fed1)
+            let fed = matcher.feed(tokenizer.piece(token))
+            #expect(fed)
         }
+    }
+
+    @Test(arguments: ["tokenizers/gpt2-default.gguf", "tokenizers/spm-bpe.gguf"])
+    func theMaskIsTheTokensTheAutomatonAccepts(fixture: String) throws {
+        let tokenizer = try LMTokenizer(ggufPath: Fixtures.path(fixture))
+        for (i, (_, schema)) in TestSchemas.all.enumerated() {
+            try Self.checkMaskAgainstTokenByToken(tokenizer, schemaText: schema, steps: 60, seed: UInt64(i))
+        }
+    }
+
+    @Test(.enabled(if: Fixtures.hasQwen, "needs the Qwen2.5 GGUF (make models)"))
+    func theMaskIsTheTokensTheAutomatonAcceptsOnQwen() throws {
+        let tokenizer = try LMTokenizer(ggufPath: Fixtures.qwenPath)
+        let steps = Fixtures.isOptimizedBuild ? 40 : 6
+        try Self.checkMaskAgainstTokenByToken(tokenizer, schemaText: TestSchemas.taskIntent, steps: steps, seed: 1)
+        try Self.checkMaskAgainstTokenByToken(tokenizer, schemaText: TestSchemas.everything, steps: steps, seed: 2)
     }
 }

@@ -23,7 +23,7 @@ struct JSONAutomaton {
     private enum Outcome { case consumed, rejected, refeed }
 
     private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), space = UInt8(ascii: " ")
-    private static let comma = UInt8(ascii: ","), colon = UInt8(ascii: ":")
+    private static let comma = UInt8(ascii: ",")
     private static let powersOfTen: [Int64] = (0...18).map { k in (0..<k).reduce(Int64(1)) { p, _ in p * 10 } }
 
     func startFrame(_ node: Int32) -> JSONFrame {
@@ -47,6 +47,15 @@ struct JSONAutomaton {
     /// Whether the document could end here (end-of-generation allowed).
     func isAccepting(_ stack: UnsafePointer<JSONFrame>, _ count: Int) -> Bool {
         count == 0 || (count == 1 && canEnd(stack[0]))
+    }
+
+    /// When `top` is inside a string between characters: how many more scalars fit. A token
+    /// of plain string text (no quote, backslash or control, complete UTF-8) is then allowed
+    /// exactly when its scalar count is at most this.
+    func plainStringRoom(_ top: JSONFrame) -> Int? {
+        let node = grammar.nodes[Int(top.node)]
+        guard node.kind == .string && top.phase == 1 else { return nil }
+        return Int(node.c - top.count)
     }
 
     private func canEnd(_ f: JSONFrame) -> Bool {
