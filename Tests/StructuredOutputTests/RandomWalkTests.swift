@@ -103,7 +103,9 @@ import Tokenizers
                 let piece = tokenizer.piece(id)
                 if !piece.isEmpty && copy.feed(piece) { expected.insert(id) }
             }
-            #expect(allowed == expected, "after \(matcher)")
+            let extra = allowed.subtracting(expected), missing = expected.subtracting(allowed)
+            #expect(extra.isEmpty && missing.isEmpty,
+                    "masked in but refused token by token: \(extra.sorted().prefix(8)); acceptable but masked out: \(missing.sorted().prefix(8))")
             #expect(constraint.isAccepting == matcher.isAccepting)
             // Prefer short tokens half the time, to get inside escapes and split characters.
             var choices = allowed.sorted()
