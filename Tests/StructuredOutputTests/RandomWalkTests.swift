@@ -121,6 +121,42 @@ import Tokenizers
         }
     }
 
+    /// mask() keeps the allowed logits as they were, sets the others to -inf, and lets an
+    /// end token through only where the document may end.
+    @Test func maskKeepsAllowedLogitsAndEndsOnlyWhenComplete() throws {
+        let tokenizer = try LMTokenizer(ggufPath: Fixtures.path("tokenizers/gpt2-default.gguf"))
+        let eos = try #require(tokenizer.vocabulary.endOfGenerationIDs.first)
+        let constraint = JSONSchemaConstraint(schema: try JSONSchema(json: TestSchemas.topLevelInteger), tokenizer: tokenizer)
+        let row = (0..<(tokenizer.vocabularySize + 3)).map { Float($0) * 0.5 - 7 }
+        func masked() throws -> [Float] {
+            var logits = row
+            try constraint.mask(&logits, endTokens: [eos])
+            return logits
+        }
+        func token(_ text: String) throws -> Int32 {
+            try #require((0..<Int32(tokenizer.vocabularySize)).first { tokenizer.piece($0) == Array(text.utf8) })
+        }
+        var logits = try masked()
+        let allowed = Set(constraint.allowedTokens())
+        for (id, value) in logits.enumerated() {
+            #expect(value == (allowed.contains(Int32(id)) ? row[id] : -.infinity), "token \(id)")
+        }
+        #expect(logits[Int(eos)] == -.infinity, "nothing written yet: no end")
+        let minus = try token("-"), three = try token("3"), zero = try token("0"), five = try token("5"), letter = try token("a")
+        #expect(allowed.contains(minus) && allowed.contains(three) && !allowed.contains(letter))
+        try constraint.advance(three)
+        logits = try masked()
+        #expect(logits[Int(eos)] == row[Int(eos)], "3 is a complete integer in range")
+        #expect(logits[Int(zero)] == row[Int(zero)], "30 is still possible")
+        try constraint.advance(zero)
+        try constraint.advance(five)
+        logits = try masked()
+        #expect(logits.enumerated().allSatisfy { $0.offset == Int(eos) || $0.element == -.infinity }, "305 is the largest: only the end")
+        try constraint.advance(eos)
+        let one = try token("1")
+        #expect(throws: (any Error).self) { try constraint.advance(one) }
+    }
+
     @Test(arguments: ["tokenizers/gpt2-default.gguf", "tokenizers/spm-bpe.gguf"])
     func theMaskIsTheTokensTheAutomatonAccepts(fixture: String) throws {
         let tokenizer = try LMTokenizer(ggufPath: Fixtures.path(fixture))
