@@ -103,7 +103,7 @@ public final class JSONSchemaConstraint: TokenConstraint {
         guard current > 0 else { return }
         var layout = trie.all
         if let room = automaton.plainStringRoom(levels[current - 1]), !trie.plainCountUpTo.isEmpty {
-            let n = trie.plainCountUpTo[min(room, trie.plainCountUpTo.count - 1)]
+            let n = trie.plainCountUpTo[min(max(room, 0), trie.plainCountUpTo.count - 1)]
             allowed.update(from: trie.plainTokens.baseAddress!, count: n)
             allowedCount = n
             layout = trie.notPlain
