@@ -18,6 +18,8 @@ public final class JSONSchemaConstraint: TokenConstraint {
     private let levelCounts: UnsafeMutablePointer<Int>
     private let allowed: UnsafeMutablePointer<Int32>
     private var allowedCount = 0
+    /// Whether `allowed` is for the current state (the walk is done once per state).
+    private var allowedIsCurrent = false
     private var masked: [Float] = []
 
     public init(schema: JSONSchema, trie: TokenTrie) {
@@ -45,7 +47,14 @@ public final class JSONSchemaConstraint: TokenConstraint {
         allowed.deallocate()
     }
 
-    public var isComplete: Bool { levelCounts[0] == 0 }
+    /// Nothing may follow: the document is closed, or it may end here and no token can
+    /// continue it (a top-level number at its largest, say).
+    public var isComplete: Bool {
+        if levelCounts[0] == 0 { return true }
+        guard isAccepting else { return false }
+        computeAllowed()
+        return allowedCount == 0
+    }
 
     /// The document could end here.
     public var isAccepting: Bool { automaton.isAccepting(levels, levelCounts[0]) }
@@ -92,12 +101,15 @@ public final class JSONSchemaConstraint: TokenConstraint {
         }
         levels.update(from: work, count: count)
         levelCounts[0] = count
+        allowedIsCurrent = false
     }
 
     /// Inside a string, the plain-text tokens that fit are taken by length; then the
     /// depth-first walk of the trie (of the other tokens, inside a string): a node's state
     /// is its parent level's stack plus its byte, and a refused byte skips its subtree.
     private func computeAllowed() {
+        if allowedIsCurrent { return }
+        allowedIsCurrent = true
         allowedCount = 0
         let current = levelCounts[0]
         guard current > 0 else { return }

@@ -152,6 +152,7 @@ import Tokenizers
         try constraint.advance(five)
         logits = try masked()
         #expect(logits.enumerated().allSatisfy { $0.offset == Int(eos) || $0.element == -.infinity }, "305 is the largest: only the end")
+        #expect(constraint.isComplete, "nothing can follow 305, so the generator stops there")
         try constraint.advance(eos)
         let one = try token("1")
         #expect(throws: (any Error).self) { try constraint.advance(one) }
