@@ -1,43 +1,20 @@
 import Foundation
 
-/// Schemas the tests generate against, each bounded (strings, arrays, numbers) so every
-/// random walk ends.
+/// Schemas the tests generate against (Tests/Fixtures/structured/schemas), each bounded
+/// (strings, arrays, numbers) so every random walk ends. Read as text: property order matters.
 enum TestSchemas {
-    static let taskIntent = """
-        {"type": "object",
-         "properties": {
-           "action": {"enum": ["pick", "place", "go_to", "stop"]},
-           "target": {"type": "string", "maxLength": 40}},
-         "required": ["action", "target"],
-         "additionalProperties": false}
-        """
+    static func text(_ name: String) -> String {
+        let url = Fixtures.structured.appendingPathComponent("schemas/\(name).json")
+        // A missing file reads as "", which the tests then report as a schema that is not JSON.
+        return FileManager.default.contents(atPath: url.path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
-    static let everything = """
-        {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "all keywords",
-         "type": "object",
-         "properties": {
-           "id": {"type": "integer", "minimum": -50, "maximum": 1234},
-           "name": {"type": "string", "minLength": 2, "maxLength": 6},
-           "score": {"type": "number"},
-           "ok": {"type": "boolean"},
-           "nothing": {"type": "null"},
-           "tags": {"type": "array", "items": {"type": "string", "maxLength": 4}, "minItems": 1, "maxItems": 3},
-           "pose": {"type": "object",
-                    "properties": {"x": {"type": "number"}, "y": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 10}},
-                    "required": ["y"]},
-           "either": {"anyOf": [{"type": "string", "maxLength": 5}, {"type": "integer", "minimum": 0, "maximum": 99}, {"type": "null"}]},
-           "mixed": {"enum": [1, 12, "x", true, null, {"a": [1, 2]}]},
-           "fixed": {"const": "v1"},
-           "maybe": {"type": ["string", "null"], "maxLength": 3},
-           "grid": {"type": "array", "items": {"type": "array", "items": {"type": "integer", "minimum": 7, "maximum": 7}, "maxItems": 2}, "maxItems": 2}
-         },
-         "required": ["id", "name", "tags", "pose", "fixed"]}
-        """
-
-    static let topLevelInteger = #"{"type": "integer", "minimum": -120, "maximum": 305}"#
-    static let topLevelNumber = #"{"type": "number"}"#
-    static let topLevelArray = #"{"type": "array", "items": {"enum": ["a", "ab", "abc"]}, "maxItems": 4}"#
-    static let unicodeString = #"{"type": "string", "minLength": 1, "maxLength": 12}"#
+    static let taskIntent = text("taskIntent")
+    static let everything = text("everything")
+    static let topLevelInteger = text("topLevelInteger")
+    static let topLevelNumber = text("topLevelNumber")
+    static let topLevelArray = text("topLevelArray")
+    static let unicodeString = text("unicodeString")
 
     static let all: [(name: String, schema: String)] = [
         ("taskIntent", taskIntent), ("everything", everything), ("topLevelInteger", topLevelInteger),
@@ -49,6 +26,7 @@ enum Fixtures {
     static let lm = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Fixtures/lm")
     static func path(_ relative: String) -> String { lm.appendingPathComponent(relative).path }
+    static let structured = lm.deletingLastPathComponent().appendingPathComponent("structured")
 
     static let qwenPath = FileManager.default.homeDirectoryForCurrentUser
         .appendingPathComponent(".cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path
