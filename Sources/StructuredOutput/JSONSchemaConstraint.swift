@@ -20,6 +20,8 @@ public final class JSONSchemaConstraint: TokenConstraint {
     private var allowedCount = 0
     /// Whether `allowed` is for the current state (the walk is done once per state).
     private var allowedIsCurrent = false
+    /// The end tokens of the last mask: drawing one ends the output without advancing.
+    private var endTokens: Set<Int32> = []
     private var masked: [Float] = []
 
     public init(schema: JSONSchema, trie: TokenTrie) {
@@ -59,7 +61,7 @@ public final class JSONSchemaConstraint: TokenConstraint {
     /// The document could end here.
     public var isAccepting: Bool { automaton.isAccepting(levels, levelCounts[0]) }
 
-    /// The text tokens that may come next, in trie order (end tokens not included).
+    /// The tokens that may come next as text, in trie order (control end tokens are never among them).
     public func allowedTokens() -> [Int32] {
         computeAllowed()
         return Array(UnsafeBufferPointer(start: allowed, count: allowedCount))
@@ -68,8 +70,11 @@ public final class JSONSchemaConstraint: TokenConstraint {
     public func mask(_ logits: inout [Float], endTokens: Set<Int32>) throws(LanguageModelError) {
         computeAllowed()
         let accepting = isAccepting
-        let ends = accepting ? endTokens.filter { $0 >= 0 && Int($0) < logits.count } : []
-        guard allowedCount > 0 || !ends.isEmpty else {
+        // End tokens are allowed only where the document may end, even one that is also text.
+        self.endTokens = endTokens
+        let ends = endTokens.filter { $0 >= 0 && Int($0) < logits.count }
+        let textAllowed = (0..<allowedCount).contains { !ends.contains(allowed[$0]) }
+        guard textAllowed || (accepting && !ends.isEmpty) else {
             throw .invalidInput("no token of the vocabulary can continue the JSON output here (the vocabulary cannot spell what the schema needs)")
         }
         if masked.count != logits.count { masked = [Float](repeating: -.infinity, count: logits.count) }
@@ -80,13 +85,14 @@ public final class JSONSchemaConstraint: TokenConstraint {
                     let id = Int(allowed[i])
                     if id < source.count { out[id] = source[id] }
                 }
-                for id in ends { out[Int(id)] = source[Int(id)] }
+                for id in ends { out[Int(id)] = accepting ? source[Int(id)] : -.infinity }
             }
         }
         swap(&logits, &masked)
     }
 
     public func advance(_ token: Int32) throws(LanguageModelError) {
+        if endTokens.contains(token) && isAccepting { return }
         guard token >= 0 && Int(token) < trie.vocabularySize, !trie.pieces[Int(token)].isEmpty else {
             // An end token (allowed only where the document may end) changes nothing.
             if isAccepting { return }
