@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "gguf-bench", targets: ["GGUFBench"]),
         .executable(name: "lm-tokenizer-bench", targets: ["LMTokenizerBench"]),
         .executable(name: "decoder-bench", targets: ["DecoderBench"]),
+        .executable(name: "schema-mask-bench", targets: ["SchemaMaskBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +65,11 @@ let package = Package(
         .target(
             name: "Generation",
             dependencies: ["LanguageModel", "Tokenizers", "ModelFiles"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "StructuredOutput",
+            dependencies: ["Generation", "LanguageModel", "Tokenizers"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -118,6 +124,7 @@ let package = Package(
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "ModelFiles",
                 "Calibration", "LaunchConfig",
+                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles",
                 "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -125,7 +132,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: Development benchmarks (`swift run -c release bf16-bench | gguf-bench | lm-tokenizer-bench | decoder-bench`)
+        // MARK: Development benchmarks (`swift run -c release bf16-bench | gguf-bench | lm-tokenizer-bench | decoder-bench | schema-mask-bench`)
         .executableTarget(
             name: "bf16-bench",
             dependencies: ["COpenBLAS", "CKernels"],
@@ -134,6 +141,7 @@ let package = Package(
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .executableTarget(name: "LMTokenizerBench", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
         .executableTarget(name: "DecoderBench", dependencies: ["LanguageModel", "Kernels"], swiftSettings: swiftSettings),
+        .executableTarget(name: "SchemaMaskBench", dependencies: ["StructuredOutput", "Tokenizers"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
@@ -153,6 +161,11 @@ let package = Package(
         .testTarget(
             name: "LaunchConfigTests",
             dependencies: ["LaunchConfig", "ConfigYAML", "Capture", "Kernels", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "StructuredOutputTests",
+            dependencies: ["StructuredOutput", "Generation", "LanguageModel", "Tokenizers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),

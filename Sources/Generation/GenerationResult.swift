@@ -5,6 +5,8 @@ public enum StopReason: Sendable, Equatable {
     /// The text reached this stop string (which is not part of `text`).
     case stopString(String)
     case maxTokens
+    /// The token constraint admits nothing more (a schema's JSON value is complete).
+    case constraintComplete
     /// The KV cache is full.
     case contextFull
     case cancelled

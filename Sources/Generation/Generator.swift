@@ -37,19 +37,22 @@ public final class Generator {
 
     /// Encodes `text` as a prompt (BOS as the vocabulary asks, special tokens parsed) and generates.
     public func generate(
-        text: String, options: Options, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
+        text: String, options: Options, constraint: (any TokenConstraint)? = nil,
+        isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
     ) throws(LanguageModelError) -> GenerationResult {
         let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-        return try generate(prompt: ids, options: options, isCancelled: isCancelled, onText: onText)
+        return try generate(prompt: ids, options: options, constraint: constraint, isCancelled: isCancelled, onText: onText)
     }
 
     /// Generates after `prompt` (appended to whatever the model has cached; call
     /// `model.reset()` first for a fresh sequence). `onText` is called once per generated
     /// token with the text that token completed (possibly empty); `isCancelled` is asked
     /// after each call, before the next decode step (when it says yes, text still held
-    /// back, if any, comes in one more call).
+    /// back, if any, comes in one more call). A `constraint` (fresh for this generation) masks
+    /// the logits before each draw; generation also ends when it says the output is complete.
     public func generate(
-        prompt: [Int32], options: Options, isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
+        prompt: [Int32], options: Options, constraint: (any TokenConstraint)? = nil,
+        isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
     ) throws(LanguageModelError) -> GenerationResult {
         guard options.maxTokens > 0 else { throw .invalidInput("max tokens must be positive, found \(options.maxTokens)") }
         if let problem = options.sampling.validate() { throw .invalidInput(problem) }
@@ -72,7 +75,9 @@ public final class Generator {
         var decoded = 0
         var reason = StopReason.maxTokens
         while true {
+            if let constraint { try constraint.mask(&logits, endTokens: stopTokens) }
             let next = sampler.sample(logits: logits, history: history)
+            try constraint?.advance(next)
             tokens.append(next)
             history.append(next)
             if stopTokens.contains(next) {
@@ -90,9 +95,10 @@ public final class Generator {
                 reason = .stopString(stop)
                 break
             }
-            if tokens.count == options.maxTokens || model.position >= model.tokenBudget {
+            let complete = constraint?.isComplete ?? false
+            if complete || tokens.count == options.maxTokens || model.position >= model.tokenBudget {
                 // Ending on this token: release what was held back with its piece.
-                reason = tokens.count == options.maxTokens ? .maxTokens : .contextFull
+                reason = complete ? .constraintComplete : tokens.count == options.maxTokens ? .maxTokens : .contextFull
                 let (tail, tailStop) = matcher.feed(detokenizer.finish())
                 let out = piece + tail + (tailStop == nil ? matcher.flush() : "")
                 if let tailStop { reason = .stopString(tailStop) }

@@ -128,6 +128,72 @@ struct GenerateCLITests {
         #expect(result.stderr.contains(mention), "stderr should mention \(mention): \(result.stderr)")
     }
 
+    static let intentSchema = """
+        {"type": "object",
+         "properties": {"action": {"enum": ["pick", "place", "go_to", "stop"]}, "target": {"type": "string", "maxLength": 40}},
+         "required": ["action", "target"]}
+        """
+
+    static func schemaFile(_ text: String) -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("schema-\(UUID()).json").path
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
+        return path
+    }
+
+    /// The contract's shape is unchanged with --schema; the text is a valid intent even from random weights.
+    @Test(arguments: models)
+    func schemaConstrainsTheText(model: String) throws {
+        let schema = Self.schemaFile(Self.intentSchema)
+        defer { try? FileManager.default.removeItem(atPath: schema) }
+        let base = ["generate", "--model", Self.tiny.appendingPathComponent("\(model)/model-f32.gguf").path,
+                    "--prompt", "pick up the red cup", "--schema", schema, "--max-tokens", "240"]
+        for sampling in [[], ["--temperature", "1", "--seed", "9"]] {
+            let output = try json(try CLI.run(base + sampling + ["--json"]))
+            #expect(Set(output.keys) == ["text", "tokens", "prompt_tokens", "timings"])
+            let text = try #require(output["text"] as? String)
+            let intent = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+            #expect(Set(intent.keys) == ["action", "target"], "\(text)")
+            #expect(["pick", "place", "go_to", "stop"].contains(intent["action"] as? String ?? ""), "\(text)")
+            #expect(((intent["target"] as? String)?.unicodeScalars.count ?? 99) <= 40, "\(text)")
+            let plain = try CLI.run(base + sampling)
+            #expect(plain.status == 0 && plain.stdout == text + "\n")
+        }
+    }
+
+    @Test(arguments: [
+        (#"{"type": "object", "properties": {"target": {"type": "string", "pattern": "^a"}}}"#, "\"pattern\" at /properties/target/pattern"),
+        (#"{"type": "number", "minimum": 0}"#, "/minimum"),
+        (#"{"type": "string",}"#, "not valid JSON at byte 18"),
+        (#"{"anyOf": [{"type": "integer"}, {"type": "number"}]}"#, "/anyOf"),
+    ])
+    func aSchemaOutsideTheSubsetIsOneClearLine(_ schema: String, _ mention: String) throws {
+        let path = Self.schemaFile(schema)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let model = Self.tiny.appendingPathComponent("qwen2-gqa-tied-qkvbias/model-f32.gguf").path
+        let result = try CLI.run(["generate", "--model", model, "--prompt", "hi", "--schema", path, "--json"])
+        #expect(!result.crashed && result.status != 0)
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.hasPrefix("sightline: error: --schema ") == true, "stderr: \(result.stderr)")
+        #expect(result.stderr.contains(mention), "stderr should mention \(mention): \(result.stderr)")
+    }
+
+    /// The real model turns an instruction into a task intent through the schema.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: qwenPath), "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
+          .enabled(if: isOptimizedBuild, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter GenerateCLITests"))
+    func qwenChatWithASchemaWritesTheIntent() throws {
+        let schema = Self.schemaFile(Self.intentSchema)
+        defer { try? FileManager.default.removeItem(atPath: schema) }
+        let output = try json(try CLI.run([
+            "generate", "--model", Self.qwenPath, "--chat", "--system", "You turn robot commands into JSON tasks.",
+            "--prompt", "pick up the red cup", "--max-tokens", "48", "--schema", schema, "--json",
+        ]))
+        let text = try #require(output["text"] as? String)
+        let intent = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+        #expect(intent["action"] as? String == "pick", "\(text)")
+        #expect((intent["target"] as? String)?.contains("cup") == true, "\(text)")
+    }
+
     @Test func tokenizeNeedsATextOrClip() throws {
         let model = Self.tiny.appendingPathComponent("qwen2-gqa-tied-qkvbias/model-f32.gguf").path
         for arguments in [["tokenize", "--model", model], ["tokenize", "--model", model, "a", "--clip", "b"]] {

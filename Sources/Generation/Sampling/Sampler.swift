@@ -35,7 +35,9 @@ public struct Sampler: Sendable {
             cumulative += candidate.probability
             if u < cumulative { return candidate.id }
         }
-        return candidates.last!.id
+        // Rounding left u above the sum: the last token that can be drawn at all (a masked
+        // token, probability 0, never is).
+        return (candidates.last { $0.probability > 0 } ?? candidates[0]).id
     }
 
     /// The distribution `sample` draws from: the surviving tokens, most likely first (ties

@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import Kernels
 import LanguageModel
+import StructuredOutput
 import Tokenizers
 
 struct GenerateCommand: AsyncParsableCommand {
@@ -15,7 +16,10 @@ struct GenerateCommand: AsyncParsableCommand {
             template (ChatML, LLaMA-2 or Vicuna, recognised from the template it ships; ChatML otherwise). \
             Generation stops at the model's end-of-generation tokens or after --max-tokens. Temperature 0 \
             (the default) is greedy; above 0 tokens are drawn with a seeded generator, so --seed reproduces \
-            a run. Text streams to stdout; --json prints one object at the end instead.
+            a run. Text streams to stdout; --json prints one object at the end instead. With --schema FILE \
+            (a JSON Schema subset: object properties/required, enum, const, string min/maxLength, integer \
+            bounds, number, boolean, null, array items/minItems/maxItems, anyOf) the output is compact JSON \
+            that validates against it, and generation stops when the value is complete.
             """)
 
     @Option(help: "GGUF file or Hugging Face checkpoint folder.")
@@ -38,6 +42,9 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @Option(help: "Seed of the sampler's random generator.")
     var seed: UInt64 = 0
+
+    @Option(help: "Constrain the output to JSON valid against this JSON Schema file (a subset; others are refused).")
+    var schema: String?
 
     @Flag(help: "Print {\"text\", \"tokens\", \"prompt_tokens\", \"timings\"} as one JSON object.")
     var json = false
@@ -83,6 +90,7 @@ struct GenerateCommand: AsyncParsableCommand {
 
     private func generate() throws -> GenerationResult {
         BLAS.setThreads(threads)
+        let jsonSchema = try schema.map(Self.loadSchema)
         let files = try LanguageModelFiles(model)
         let context = try files.contextLength()
         let tokenizer = try files.tokenizer()
@@ -107,13 +115,16 @@ struct GenerateCommand: AsyncParsableCommand {
         let options = Generator.Options(
             maxTokens: maxTokens, sampling: SamplingSettings(temperature: temperature, seed: seed),
             keepPromptLogits: dumpLogits != nil)
+        let constraint = jsonSchema.map { JSONSchemaConstraint(schema: $0, tokenizer: tokenizer) }
         let stream = !json
         let interrupted = InterruptFlag()
         let watcher = InterruptWatcher { interrupted.set() }
         defer { withExtendedLifetime(watcher) {} }
         let result: GenerationResult
         do {
-            result = try generator.generate(prompt: ids, options: options, isCancelled: { interrupted.isSet }) { piece in
+            result = try generator.generate(
+                prompt: ids, options: options, constraint: constraint, isCancelled: { interrupted.isSet }
+            ) { piece in
                 if stream && !piece.isEmpty {
                     FileHandle.standardOutput.write(Data(piece.utf8))
                 }
@@ -122,6 +133,9 @@ struct GenerateCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         if stream { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        if let constraint, !constraint.isAccepting {
+            printError("sightline: warning: generation stopped (\(result.stopReason)) before the JSON value was complete; raise --max-tokens")
+        }
         if let dumpLogits, let logits = result.promptLogits {
             let bytes = logits.withUnsafeBufferPointer { buffer in
                 Data(buffer.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } })
@@ -131,6 +145,16 @@ struct GenerateCommand: AsyncParsableCommand {
             }
         }
         return result
+    }
+
+    /// The compiled schema, or a one-line error naming the file and what is wrong in it.
+    private static func loadSchema(_ path: String) throws -> JSONSchema {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("--schema: cannot read \(path)") }
+        do {
+            return try JSONSchema(json: Array(data))
+        } catch {
+            throw CommandFailure("--schema \(path): \(error.description)")
+        }
     }
 }
 
