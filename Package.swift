@@ -90,6 +90,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Interpreter",
+            dependencies: ["Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Node",
             dependencies: [
                 "Capture", "CLIP", "Imaging", "Scheduling",
@@ -122,9 +127,8 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "ModelFiles",
-                "Calibration", "LaunchConfig",
                 "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles",
+                "Calibration", "LaunchConfig",
                 "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -166,6 +170,11 @@ let package = Package(
         .testTarget(
             name: "StructuredOutputTests",
             dependencies: ["StructuredOutput", "Generation", "LanguageModel", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "InterpreterTests",
+            dependencies: ["Interpreter", "Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
