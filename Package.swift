@@ -64,6 +64,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LLaVA",
+            dependencies: ["CLIP", "LanguageModel", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Capture",
             dependencies: [
                 "Imaging", "CV4L2Shim",
@@ -112,6 +117,11 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LLaVATests",
+            dependencies: ["LLaVA", "CLIP", "LanguageModel", "Generation", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
