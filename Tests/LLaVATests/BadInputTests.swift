@@ -77,3 +77,36 @@ struct LLaVABadInputTests {
         #expect(throws: LLaVAError.self) { try ImageTokenReduction(factor: 0) }
     }
 }
+
+/// Damaged mmproj files (truncated, bytes flipped) are refused with an error, never a crash.
+@Suite("LLaVA mmproj fuzzing")
+struct MmprojFuzzTests {
+    @Test func truncatedAndCorruptedFilesAreErrors() throws {
+        let original = try [UInt8](Data(contentsOf: URL(fileURLWithPath: LLaVAFixtures.path("qwen2-linear/mmproj.gguf"))))
+        let directory = try LLaVAFixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("mmproj.gguf").path
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        var refused = 0
+        for trial in 0..<60 {
+            var bytes = original
+            if trial < 20 {
+                bytes = Array(bytes.prefix(next(4096)))  // the header and metadata are in the first few KB
+            } else {
+                for _ in 0..<4 { bytes[next(4096)] = UInt8(next(256)) }
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            do {
+                _ = try LLaVALoader.mmproj(path: path)
+            } catch {
+                refused += 1
+                #expect(!error.description.isEmpty)
+            }
+        }
+        #expect(refused >= 20)  // at least every truncation
+    }
+}

@@ -113,8 +113,12 @@ struct GenerateCommand: AsyncParsableCommand {
         var text = prompt
         if image != nil && !text.contains(ImagePrompt.marker) { text = ImagePrompt.marker + "\n" + text }
         if chat {
-            let (template, recognised) = ChatTemplate.of(model: model)
-            if !recognised { printError("sightline: warning: no recognised chat template in \(model); using ChatML") }
+            var (template, recognised) = ChatTemplate.of(model: model)
+            // llama.cpp's LLaVA-1.5 GGUFs carry no template; LLaVA-1.5 was trained on Vicuna's.
+            if !recognised && llava != nil { template = .vicuna }
+            if !recognised {
+                printError("sightline: warning: no recognised chat template in \(model); using \(llava == nil ? "ChatML" : "Vicuna (LLaVA-1.5)")")
+            }
             text = template.render(prompt: text, system: system)
         }
         let input: [LanguageModelInput]
