@@ -15,7 +15,7 @@ struct LLaVABench: AsyncParsableCommand {
         commandName: "llava",
         abstract: "Time LLaVA's image encoder and the prefill of its image rows (576, 144, 36, ...).")
 
-    @Option(help: "A Hugging Face LLaVA folder (its vision side is used), or a language-model GGUF with --mmproj.")
+    @Option(help: "A Hugging Face LLaVA folder (its vision side is timed); or give --mmproj.")
     var model: String?
 
     @Option(help: "llama.cpp image-encoder GGUF (mmproj).")
