@@ -73,6 +73,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LLaVA",
+            dependencies: ["CLIP", "LanguageModel", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "Capture",
             dependencies: [
                 "Imaging", "CV4L2Shim",
@@ -127,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles",
+                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig",
                 "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -175,6 +180,11 @@ let package = Package(
         .testTarget(
             name: "InterpreterTests",
             dependencies: ["Interpreter", "Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "LLaVATests",
+            dependencies: ["LLaVA", "CLIP", "LanguageModel", "Generation", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),

@@ -89,7 +89,7 @@ public struct CLIPTextConfiguration: Sendable, Equatable, Decodable {
     }
 }
 
-public struct CLIPVisionConfiguration: Sendable, Equatable, Decodable {
+public struct CLIPVisionConfiguration: Sendable, Equatable, Codable {
     public var hiddenSize = 768
     public var intermediateSize = 3072
     public var numHiddenLayers = 12
@@ -128,7 +128,7 @@ public struct CLIPVisionConfiguration: Sendable, Equatable, Decodable {
     /// Class token plus patches.
     public var tokens: Int { gridSize * gridSize + 1 }
 
-    func validate() -> String? {
+    public func validate() -> String? {
         if hiddenSize <= 0 || numAttentionHeads <= 0 || hiddenSize % numAttentionHeads != 0 {
             return "vision_config: hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(numAttentionHeads)"
         }

@@ -66,7 +66,7 @@ public struct CLIPPreprocessorConfiguration: Sendable, Equatable, Decodable {
         resample = try c.decodeIfPresent(Int.self, forKey: .resample) ?? resample
     }
 
-    func validate() -> String? {
+    public func validate() -> String? {
         if imageMean.count != 3 || imageStd.count != 3 { return "image_mean and image_std need 3 values" }
         if imageStd.contains(where: { !($0 > 0) }) { return "image_std values must be positive" }
         if shortestEdge <= 0 || cropHeight <= 0 || cropWidth <= 0 { return "size and crop_size must be positive" }

@@ -6,7 +6,7 @@ import Foundation
 public struct VisionOutput: Sendable {
     /// [images, tokens, hidden] after the last layer computed (before the post-LayerNorm).
     public var lastHiddenState: [Float]
-    /// [images, hidden]: the class token after the post-LayerNorm.
+    /// [images, hidden]: the class token after the post-LayerNorm (empty when the encoder has none).
     public var pooled: [Float]
     /// When requested: the encoder input (after the pre-LayerNorm) and every layer's output, each [images, tokens, hidden].
     public var hiddenStates: [[Float]]
@@ -21,12 +21,17 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     let positions: FloatTensor
     let preNorm: LayerNorm
     let layers: [EncoderLayer]
-    let postNorm: LayerNorm
+    /// Absent in encoders exported for LLaVA, which never use the pooled output.
+    let postNorm: LayerNorm?
     /// One forward pass at a time: the scratch memory is shared.
     private let lock = NSLock()
     private let scratch: Workspace
 
-    init(_ weights: WeightReader, configuration c: CLIPVisionConfiguration, prefix: String = "vision_model") throws(CLIPError) {
+    /// Loads `prefix.embeddings.*`, `prefix.pre_layrnorm`, `prefix.encoder.layers.N` and, when
+    /// `postNorm` is set, `prefix.post_layernorm` (transformers' names; `weights` may translate them).
+    public init(
+        _ weights: WeightReader, configuration c: CLIPVisionConfiguration, prefix: String = "vision_model", postNorm: Bool = true
+    ) throws(CLIPError) {
         configuration = c
         let d = c.hiddenSize
         classEmbedding = try weights.tensor(prefix + ".embeddings.class_embedding", [d])
@@ -36,7 +41,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         layers = try EncoderLayer.stack(
             weights, prefix: prefix, count: c.numHiddenLayers, hidden: d, intermediate: c.intermediateSize,
             heads: c.numAttentionHeads, activation: c.hiddenAct, epsilon: c.layerNormEps)
-        postNorm = try weights.layerNorm(prefix + ".post_layernorm", dimension: d, epsilon: c.layerNormEps)
+        self.postNorm = postNorm ? try weights.layerNorm(prefix + ".post_layernorm", dimension: d, epsilon: c.layerNormEps) : nil
         let patchFeatures = c.numChannels * c.patchSize * c.patchSize
         scratch = Workspace(dimension: d, intermediate: c.intermediateSize, extraPerRow: patchFeatures)
     }
@@ -92,9 +97,11 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
                 layer(hidden, sequences: images, tokens: tokens, causal: false, keyValid: nil, scratch: scratch)
                 if keepHiddenStates { states.append(Array(UnsafeBufferPointer(start: hidden, count: rows * d))) }
             }
-            var pooled = [Float](repeating: 0, count: images * d)
-            pooled.withUnsafeMutableBufferPointer { out in
-                for i in 0..<images { postNorm(hidden + i * tokens * d, rows: 1, into: out.baseAddress! + i * d) }
+            var pooled = [Float](repeating: 0, count: postNorm == nil ? 0 : images * d)
+            if let postNorm {
+                pooled.withUnsafeMutableBufferPointer { out in
+                    for i in 0..<images { postNorm(hidden + i * tokens * d, rows: 1, into: out.baseAddress! + i * d) }
+                }
             }
             return VisionOutput(
                 lastHiddenState: Array(UnsafeBufferPointer(start: hidden, count: rows * d)),

@@ -54,6 +54,16 @@ public final class Generator {
         prompt: [Int32], options: Options, constraint: (any TokenConstraint)? = nil,
         isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
     ) throws(LanguageModelError) -> GenerationResult {
+        try generate(input: prompt.map { .token($0) }, options: options, constraint: constraint,
+                     isCancelled: isCancelled, onText: onText)
+    }
+
+    /// As `generate(prompt:)`, for a prompt that may contain embedding rows (e.g. an image's,
+    /// spliced in by a vision-language model). The sampler's history holds the prompt's token ids.
+    public func generate(
+        input prompt: [LanguageModelInput], options: Options, constraint: (any TokenConstraint)? = nil,
+        isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
+    ) throws(LanguageModelError) -> GenerationResult {
         guard options.maxTokens > 0 else { throw .invalidInput("max tokens must be positive, found \(options.maxTokens)") }
         if let problem = options.sampling.validate() { throw .invalidInput(problem) }
         guard !prompt.isEmpty else { throw .invalidInput("the prompt is empty") }
@@ -61,13 +71,13 @@ public final class Generator {
         var sampler = Sampler(options.sampling)
         var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
         var matcher = StopStringMatcher(options.stopStrings)
-        var history = prompt
+        var history: [Int32] = prompt.compactMap { if case .token(let id) = $0 { id } else { nil } }
         var tokens: [Int32] = []
         var text = ""
 
         let clock = ContinuousClock()
         let prefillStart = clock.now
-        var logits = try model.prefill(prompt.map { .token($0) })
+        var logits = try model.prefill(prompt)
         let prefillMs = Self.milliseconds(clock.now - prefillStart)
         let promptLogits = options.keepPromptLogits ? logits : nil
 

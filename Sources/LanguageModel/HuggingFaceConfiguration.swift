@@ -89,9 +89,19 @@ struct HuggingFaceConfiguration: Decodable {
         return (configuration, architecture == .llama && attentionBias)
     }
 
-    static func load(path: String) throws(LanguageModelError) -> HuggingFaceConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else {
+    /// The configuration in `path`, or in its object `key` (e.g. a LLaVA config's `text_config`).
+    static func load(path: String, key: String? = nil) throws(LanguageModelError) -> HuggingFaceConfiguration {
+        guard var data = FileManager.default.contents(atPath: path) else {
             throw .invalidConfiguration(path: path, reason: "cannot read the file")
+        }
+        if let key {
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+                  let nested = object[key] as? [String: Any],
+                  let nestedData = try? JSONSerialization.data(withJSONObject: nested)
+            else {
+                throw .invalidConfiguration(path: path, reason: "no '\(key)' object")
+            }
+            data = nestedData
         }
         do {
             return try JSONDecoder().decode(HuggingFaceConfiguration.self, from: data)

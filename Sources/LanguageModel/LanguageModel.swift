@@ -56,15 +56,22 @@ public final class LanguageModel {
     }
 
     /// A Hugging Face checkpoint folder (`config.json`, `model.safetensors` or shards); RoPE is rotate_half.
+    /// - Parameters:
+    ///   - configurationKey: read the decoder's configuration from this object of config.json
+    ///     (`text_config` in a LLaVA folder) instead of the whole file.
+    ///   - tensorNames: where the decoder's tensors are (other than `model.*` inside a LLaVA checkpoint).
     public convenience init(
-        huggingFace directory: String, tokenBudget: Int = 2048, chunkSize: Int = 64, threads: Int = 2, kvPrecision: KVCachePrecision = .float32
+        huggingFace directory: String, configurationKey: String? = nil, tensorNames: HuggingFaceTensorNames = .causalLM,
+        tokenBudget: Int = 2048, chunkSize: Int = 64, threads: Int = 2, kvPrecision: KVCachePrecision = .float32
     ) throws(LanguageModelError) {
         try Self.checkSizes(tokenBudget: tokenBudget, chunkSize: chunkSize)
         let configPath = directory + "/config.json"
-        let (configuration, llamaAttentionBias) = try HuggingFaceConfiguration.load(path: configPath).configuration(path: configPath)
+        let (configuration, llamaAttentionBias) = try HuggingFaceConfiguration.load(path: configPath, key: configurationKey)
+            .configuration(path: configPath)
         let checkpoint: SafetensorsCheckpoint
         do { checkpoint = try SafetensorsCheckpoint(directory: directory) } catch { throw .weights(error) }
-        let weights = try WeightLoader.huggingFace(checkpoint, configuration, llamaAttentionBias: llamaAttentionBias)
+        let weights = try WeightLoader.huggingFace(
+            checkpoint, configuration, llamaAttentionBias: llamaAttentionBias, names: tensorNames)
         self.init(configuration: configuration, weights: weights, ropeLayout: .halves,
                   tokenBudget: tokenBudget, chunkSize: chunkSize, threads: threads, kvPrecision: kvPrecision)
     }

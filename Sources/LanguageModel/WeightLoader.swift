@@ -84,12 +84,14 @@ enum WeightLoader {
     // MARK: Hugging Face safetensors
 
     static func huggingFace(
-        _ checkpoint: SafetensorsCheckpoint, _ c: LanguageModelConfiguration, llamaAttentionBias: Bool
+        _ checkpoint: SafetensorsCheckpoint, _ c: LanguageModelConfiguration, llamaAttentionBias: Bool,
+        names: HuggingFaceTensorNames
     ) throws(LanguageModelError) -> DecoderWeights {
         do {
             let h = c.hiddenSize
             let qkvBias = c.architecture == .qwen2 || llamaAttentionBias
-            let embedding = try checkpoint.floats("model.embed_tokens.weight", shape: [c.vocabSize, h])
+            let body = names.bodyPrefix
+            let embedding = try checkpoint.floats(body + "embed_tokens.weight", shape: [c.vocabSize, h])
             func linear(_ prefix: String, out: Int, in: Int, bias: Bool) throws(ModelFileError) -> ProjectionWeight {
                 .dense(Linear(weight: try checkpoint.floats(prefix + ".weight", shape: [out, `in`]),
                               bias: bias ? try checkpoint.floats(prefix + ".bias", shape: [out]) : nil))
@@ -99,7 +101,7 @@ enum WeightLoader {
             }
             var layers: [DecoderLayer] = []
             for n in 0..<c.layers {
-                let p = "model.layers.\(n)."
+                let p = "\(body)layers.\(n)."
                 layers.append(DecoderLayer(
                     attentionNorm: try norm(p + "input_layernorm.weight"),
                     query: try linear(p + "self_attn.q_proj", out: c.queryDimension, in: h, bias: qkvBias),
@@ -113,11 +115,28 @@ enum WeightLoader {
             }
             let output: ProjectionWeight = c.tieWordEmbeddings
                 ? .dense(Linear(weight: embedding, bias: nil))
-                : try linear("lm_head", out: c.vocabSize, in: h, bias: false)
+                : try linear(names.head, out: c.vocabSize, in: h, bias: false)
             return DecoderWeights(embedding: .dense(embedding), layers: layers,
-                                  finalNorm: try norm("model.norm.weight"), output: output)
+                                  finalNorm: try norm(body + "norm.weight"), output: output)
         } catch {
             throw .weights(error)
         }
     }
+}
+
+/// Where a decoder's tensors sit in a Hugging Face checkpoint: `model.*` and `lm_head` for a
+/// causal LM, under other prefixes when the decoder is part of a larger model (e.g. LLaVA).
+public struct HuggingFaceTensorNames: Sendable, Equatable {
+    /// Prefix of `embed_tokens`, `layers.N.*` and `norm`, including the trailing dot.
+    public var bodyPrefix: String
+    /// Name of the output head without `.weight`.
+    public var head: String
+
+    public init(bodyPrefix: String, head: String) {
+        self.bodyPrefix = bodyPrefix
+        self.head = head
+    }
+
+    /// `LlamaForCausalLM` / `Qwen2ForCausalLM`.
+    public static let causalLM = HuggingFaceTensorNames(bodyPrefix: "model.", head: "lm_head")
 }

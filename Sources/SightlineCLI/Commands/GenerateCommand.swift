@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Generation
 import Kernels
+import LLaVA
 import LanguageModel
 import StructuredOutput
 import Tokenizers
@@ -9,7 +10,7 @@ import Tokenizers
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate text with a LLaMA/Qwen2 language model.",
+        abstract: "Generate text with a LLaMA/Qwen2 language model, or LLaVA with an image.",
         discussion: """
             The model is a llama.cpp GGUF file or a Hugging Face checkpoint folder (config.json, \
             safetensors, tokenizer.json). With --chat the prompt is a user turn in the model's chat \
@@ -20,6 +21,12 @@ struct GenerateCommand: AsyncParsableCommand {
             (a JSON Schema subset: object properties/required, enum, const, string min/maxLength, integer \
             bounds, number, boolean, null, array items/minItems/maxItems, anyOf) the output is compact JSON \
             that validates against it, and generation stops when the value is complete.
+
+            With --image the model is LLaVA: a llama.cpp language-model GGUF with its --mmproj image \
+            encoder, or a Hugging Face LlavaForConditionalGeneration folder as --model alone. The image's \
+            rows take the place of <image> in the prompt (put in front of the prompt when it has none). \
+            --image-pooling N averages the image's patch grid in NxN windows (24x24 -> 12x12 with 2), \
+            N² times fewer image rows to prefill, at some cost in fidelity.
             """)
 
     @Option(help: "GGUF file or Hugging Face checkpoint folder.")
@@ -55,12 +62,24 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(help: "Threads for the matrix products.")
     var threads: Int = 2
 
+    @Option(help: "llama.cpp image-encoder GGUF (mmproj) for --image with a language-model GGUF.")
+    var mmproj: String?
+
+    @Option(help: "Image (JPEG or PNG) for a LLaVA model.")
+    var image: String?
+
+    @Option(help: "Average-pool the image's patch grid in NxN windows before the language model (1 = off).")
+    var imagePooling: Int = 1
+
+    @OptionGroup var vision: PrecisionOptions
+
     func validate() throws {
         guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
         guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be >= 0") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1...64") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt is empty") }
         if system != nil && !chat { throw ValidationError("--system needs --chat") }
+        guard (1...64).contains(imagePooling) else { throw ValidationError("--image-pooling must be 1...64") }
     }
 
     struct Output: Encodable {
@@ -92,22 +111,39 @@ struct GenerateCommand: AsyncParsableCommand {
         BLAS.setThreads(threads)
         let jsonSchema = try schema.map(Self.loadSchema)
         let files = try LanguageModelFiles(model)
-        let context = try files.contextLength()
+        let llava = try VisionLanguageSetup.open(model: model, mmproj: mmproj, precision: vision.apply(), poolFactor: imagePooling)
+        if image != nil && llava == nil {
+            throw CommandFailure("--image needs a vision model: give --mmproj FILE with a language-model GGUF, or a Hugging Face LLaVA folder as --model")
+        }
+        try llava?.checkLanguageModel(files)
+        let context = llava != nil && files.isDirectory ? VisionLanguageSetup.contextLength(ofFolder: model) : try files.contextLength()
         let tokenizer = try files.tokenizer()
         var text = prompt
+        if image != nil && !text.contains(ImagePrompt.marker) { text = ImagePrompt.marker + "\n" + text }
         if chat {
-            let (template, recognised) = ChatTemplate.of(model: model)
-            if !recognised { printError("sightline: warning: no recognised chat template in \(model); using ChatML") }
-            text = template.render(prompt: prompt, system: system)
+            var (template, recognised) = ChatTemplate.of(model: model)
+            // llama.cpp's LLaVA-1.5 GGUFs carry no template; LLaVA-1.5 was trained on Vicuna's.
+            if !recognised && llava != nil { template = .vicuna }
+            if !recognised {
+                printError("sightline: warning: no recognised chat template in \(model); using \(llava == nil ? "ChatML" : "Vicuna (LLaVA-1.5)")")
+            }
+            text = template.render(prompt: text, system: system)
         }
-        let ids = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
-        guard !ids.isEmpty else { throw CommandFailure("the prompt encodes to no tokens") }
-        if context > 0 && ids.count >= context {
-            throw CommandFailure("the prompt has \(ids.count) tokens but the model's context is \(context) tokens")
+        let input: [LanguageModelInput]
+        if let llava {
+            let embedding = try image.map { try llava.embedImage(at: $0) }
+            input = try VisionLanguageSetup.prompt(text, image: embedding, tokenizer: tokenizer).inputs
+        } else {
+            input = tokenizer.encode(text, addSpecial: true, parseSpecial: true).map { .token($0) }
         }
-        var budget = ids.count + maxTokens
+        guard !input.isEmpty else { throw CommandFailure("the prompt encodes to no tokens") }
+        if context > 0 && input.count >= context {
+            throw CommandFailure("the prompt has \(input.count) positions but the model's context is \(context) tokens")
+        }
+        var budget = input.count + maxTokens
         if context > 0 { budget = min(budget, context) }
-        let lm = try files.model(tokenBudget: budget, threads: threads)
+        let lm = try llava?.languageModel(files, tokenBudget: budget, threads: threads)
+            ?? files.model(tokenBudget: budget, threads: threads)
         if lm.configuration.vocabSize < tokenizer.vocabularySize {
             throw CommandFailure("the tokenizer has \(tokenizer.vocabularySize) tokens but the model only \(lm.configuration.vocabSize)")
         }
@@ -123,7 +159,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let result: GenerationResult
         do {
             result = try generator.generate(
-                prompt: ids, options: options, constraint: constraint, isCancelled: { interrupted.isSet }
+                input: input, options: options, constraint: constraint, isCancelled: { interrupted.isSet }
             ) { piece in
                 if stream && !piece.isEmpty {
                     FileHandle.standardOutput.write(Data(piece.utf8))
