@@ -71,6 +71,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ThreadSupport", swiftSettings: swiftSettings),
+        .target(name: "SightlineProtocol", swiftSettings: swiftSettings),
+        .target(
+            name: "Messaging",
+            dependencies: ["CZeroMQ", "SightlineProtocol", "ThreadSupport"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Tokenizers",
             dependencies: ["CZlib", "ModelFiles"],
@@ -82,7 +89,7 @@ let package = Package(
             name: "SightlineCLI",
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "ModelFiles",
-                "CZeroMQ", "COpenBLAS",
+                "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,6 +119,11 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["Messaging", "SightlineProtocol", "CZeroMQ"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
