@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(
             name: "MessagingTests",
-            dependencies: ["Messaging", "SightlineProtocol", "CZeroMQ"],
+            dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),

@@ -105,9 +105,9 @@ public enum CurveKeyFile {
     static func keyLine(_ line: Substring) -> (String, String)? {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed == "curve" || trimmed == "metadata" { return nil }
-        guard let equals = trimmed.firstIndex(of: "=") else {
-            return trimmed.utf8.count == 40 ? ("public-key", trimmed) : nil
-        }
+        // A bare key first: "=" is one of the Z85 characters.
+        if trimmed.utf8.count == 40 && !trimmed.contains(" ") { return ("public-key", trimmed) }
+        guard let equals = trimmed.firstIndex(of: "=") else { return nil }
         let name = trimmed[..<equals].trimmingCharacters(in: .whitespaces)
         var value = trimmed[trimmed.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }

@@ -170,7 +170,9 @@ public final class ZMQSocket: @unchecked Sendable {
                     frames.append([])
                 }
             }
-            if frameCount == 1, let property = zmq_msg_gets(&message, "User-Id") {
+            // Metadata rides on frames that came over the wire, not on the routing
+            // id a ROUTER prepends, so any frame may carry it.
+            if userID == nil, let property = zmq_msg_gets(&message, "User-Id") {
                 userID = String(cString: property)
             }
             more = zmq_msg_more(&message) == 1

@@ -49,6 +49,9 @@ struct Sightline: AsyncParsableCommand {
             TokenizeCommand.self,
             GenerateCommand.self,
             BenchCommand.self,
+            SendCommand.self,
+            ListenCommand.self,
+            KeygenCommand.self,
             VersionCommand.self,
         ]
     )

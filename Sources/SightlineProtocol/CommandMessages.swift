@@ -125,6 +125,11 @@ extension CommandRequest {
         if body.count > limits.maxMessageBytes {
             return .failure(.init(.tooLarge, "request is \(body.count) bytes, limit \(limits.maxMessageBytes)"))
         }
+        // Requests nest two levels deep; deeper input is refused before it reaches
+        // the decoder, whose cost grows with the square of the depth.
+        if nestingDepth(body) > maxNestingDepth {
+            return .failure(.init(.invalidRequest, "JSON nested deeper than \(maxNestingDepth) levels"))
+        }
         guard let document = JSONValue.parse(body) else {
             return .failure(.init(.invalidJSON, "request body is not a UTF-8 JSON document"))
         }
@@ -192,6 +197,30 @@ extension CommandRequest {
             return .failure(.init(.invalidRequest, "\"deadline_ms\" must be an integer from 1 to \(limits.maxDeadlineMs)", id: id))
         }
         return .success(.command(id: id, text: text, deadlineMs: deadlineMs))
+    }
+
+    static let maxNestingDepth = 16
+
+    /// The deepest nesting of arrays and objects, outside strings; a byte scan,
+    /// so it is linear for any input, JSON or not.
+    static func nestingDepth(_ bytes: some Collection<UInt8>) -> Int {
+        var depth = 0, deepest = 0
+        var inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth = max(0, depth - 1)
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// Ids are 1...maxIDLength printable ASCII characters without spaces, so they
