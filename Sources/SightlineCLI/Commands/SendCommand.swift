@@ -16,7 +16,7 @@ struct SendCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "The command, e.g. \"pick up the red cup\" (several words are joined with spaces).")
-    var words: [String]
+    var text: [String]
 
     @Option(help: "The node's command socket.")
     var endpoint = "tcp://127.0.0.1:5560"
@@ -39,12 +39,12 @@ struct SendCommand: AsyncParsableCommand {
     @OptionGroup var keys: ClientKeyOptions
 
     func validate() throws {
-        if words.joined().isEmpty { throw ValidationError("give the command text") }
+        if text.joined().isEmpty { throw ValidationError("give the command text") }
         if !(timeout > 0 && timeout <= 3600) { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
     }
 
     func run() async throws {
-        let request = CommandRequest.command(id: id, text: words.joined(separator: " "), deadlineMs: deadlineMs)
+        let request = CommandRequest.command(id: id, text: text.joined(separator: " "), deadlineMs: deadlineMs)
         let curve = try keys.curve()
         let command = self
         let lines = try await onDedicatedThread("sightline.send") { try command.exchange(request, curve: curve) }
