@@ -13,9 +13,7 @@ public struct CurveKeyPair: Sendable, Equatable {
             let secret = try CurveKeyPair.decode(secretKey, what: "secret key")
             // The secret key must be the one the public key was derived from.
             var derived = [CChar](repeating: 0, count: 41)
-            let z85Secret = secretKey.utf8CString
-            guard zmq_curve_public(&derived, z85Secret.withUnsafeBufferPointer { $0.baseAddress }) == 0,
-                string(fromCString: derived) == publicKey, secret.count == 32
+            guard secret.count == 32, zmq_curve_public(&derived, secretKey) == 0, string(fromCString: derived) == publicKey
             else { throw CurveKeyError("the secret key does not belong to public key \(publicKey)") }
         }
         self.publicKey = publicKey
