@@ -206,3 +206,18 @@ public final class ZMQSocket: @unchecked Sendable {
 func string(fromCString buffer: [CChar]) -> String {
     String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+extension ZMQSocket {
+    /// Waits up to `timeoutMs` (-1: forever) until any of `sockets` has a message
+    /// to read; returns one flag per socket. For a thread that serves several sockets.
+    public static func pollReadable(_ sockets: [ZMQSocket], timeoutMs: Int) throws(ZMQError) -> [Bool] {
+        var items: [zmq_pollitem_t] = []
+        for socket in sockets {
+            items.append(zmq_pollitem_t(socket: try socket.rawHandle("zmq_poll"), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0))
+        }
+        while zmq_poll(&items, Int32(items.count), timeoutMs) == -1 {
+            if zmq_errno() != EINTR { throw ZMQError.last("zmq_poll") }
+        }
+        return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
+    }
+}

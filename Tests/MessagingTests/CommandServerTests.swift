@@ -81,6 +81,7 @@ struct CommandServerTests {
         ("{\"text\": \"" + String(repeating: "a", count: 20_000) + "\"}", .tooLarge),
         ("{\"text\": \"" + String(repeating: "é", count: 1001) + "\"}", .textTooLong),
         (#"{"cancel": "never-sent"}"#, .unknownID),
+        (String(repeating: "[", count: 40) + String(repeating: "]", count: 40), .invalidRequest),
     ]
 
     @Test("Every rejection reason", arguments: rejectionCases)
@@ -209,5 +210,30 @@ struct CommandServerTests {
         var commandsAfterStop: [AcceptedCommand] = []
         for await command in running.server.commands { commandsAfterStop.append(command) }
         #expect(commandsAfterStop.count == 1, "the stream finishes after the queued command")
+    }
+}
+
+@Suite("Socket basics")
+struct SocketTests {
+    @Test("pollReadable reports which socket has a message; a bad endpoint is a clear error")
+    func pollAndErrors() throws {
+        let context = try ZMQContext()
+        let left = try ZMQSocket(context, .pair), right = try ZMQSocket(context, .pair)
+        let quiet = try ZMQSocket(context, .pair)
+        let endpoint = try left.bind("tcp://127.0.0.1:*")
+        #expect(endpoint.hasPrefix("tcp://127.0.0.1:") && !endpoint.hasSuffix(":*"))
+        try right.connect(endpoint)
+        _ = try quiet.bind("inproc://quiet")
+        #expect(try ZMQSocket.pollReadable([left, quiet], timeoutMs: 0) == [false, false])
+        try right.send([Array("a".utf8), Array("b".utf8)])
+        #expect(try ZMQSocket.pollReadable([left, quiet], timeoutMs: 3000) == [true, false])
+        #expect(try left.receive(dontWait: true)?.frames == [Array("a".utf8), Array("b".utf8)])
+        #expect(try left.receive(dontWait: true) == nil)
+        #expect { try right.connect("nonsense") } throws: { error in
+            (error as? ZMQError)?.description.contains("connect nonsense: Invalid argument") == true
+        }
+        #expect { try quiet.bind("inproc://quiet") } throws: { error in
+            (error as? ZMQError)?.code == EADDRINUSE
+        }
     }
 }
