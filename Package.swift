@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "SightlineProtocol", swiftSettings: swiftSettings),
         .target(
             name: "Messaging",
-            dependencies: ["CZeroMQ", "SightlineProtocol", "ThreadSupport"],
+            dependencies: ["CZeroMQ", "SightlineProtocol"],
             swiftSettings: swiftSettings
         ),
         .target(

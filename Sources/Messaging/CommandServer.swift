@@ -2,7 +2,6 @@ import CZeroMQ
 import Foundation
 public import SightlineProtocol
 import Synchronization
-import ThreadSupport
 
 /// A command the server accepted, on its way to the scheduler.
 public struct AcceptedCommand: Sendable, Equatable {
@@ -72,6 +71,7 @@ public final class CommandServer: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let shedding = Atomic<Bool>(false)
     private let state: Mutex<State>
+    private let completion = Completion()
 
     private struct State {
         var recent: RecentIDs
@@ -102,20 +102,33 @@ public final class CommandServer: Sendable {
                             commandSink: commandSink, cancelSink: cancelSink))
     }
 
-    /// Serves requests on a dedicated thread until `shutdown()`. Call once.
-    public func run() async throws {
-        guard let socket = self.socket.withLock({ $0.take() }) else {
-            throw ZMQError("CommandServer.run (already ran)", code: EINVAL)
-        }
-        try await onDedicatedThread("sightline.commands") { [self] in
-            defer {
-                state.withLock {
-                    $0.commandSink.finish()
-                    $0.cancelSink.finish()
-                }
-                socket.close(lingerMs: configuration.closeLingerMs)
+    /// Starts serving on a dedicated thread, now: unlike `run()`, this does not
+    /// wait for a cooperative-pool thread, so replies flow even when the pool is
+    /// busy. Idempotent.
+    public func start() {
+        guard let socket = self.socket.withLock({ $0.take() }) else { return }
+        let thread = Thread { [self] in
+            let result = Result { try serve(socket) }
+            state.withLock {
+                $0.commandSink.finish()
+                $0.cancelSink.finish()
             }
-            try serve(socket)
+            socket.close(lingerMs: configuration.closeLingerMs)
+            completion.finish(result)
+        }
+        thread.name = "sightline.commands"
+        thread.start()
+    }
+
+    /// Serves until `shutdown()` (or until the calling task is cancelled, which
+    /// shuts down), starting first if `start()` was not called. Throws what
+    /// ended the loop, if it was an error.
+    public func run() async throws {
+        start()
+        try await withTaskCancellationHandler {
+            try await completion.wait()
+        } onCancel: {
+            shutdown()
         }
     }
 
@@ -251,6 +264,30 @@ public final class CommandServer: Sendable {
             let allowed = bucket.take(nowSeconds: now, ratePerSecond: rate, burst: burst)
             state.buckets[client] = bucket
             return allowed
+        }
+    }
+}
+
+/// The end of a loop on a dedicated thread, awaited by any number of tasks.
+final class Completion: Sendable {
+    private let state = Mutex<(result: Result<Void, any Error>?, waiters: [CheckedContinuation<Void, any Error>])>((nil, []))
+
+    func finish(_ result: Result<Void, any Error>) {
+        let waiters = state.withLock { state in
+            state.result = result
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(with: result) }
+    }
+
+    func wait() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let finished = state.withLock { state -> Result<Void, any Error>? in
+                if state.result == nil { state.waiters.append(continuation) }
+                return state.result
+            }
+            if let finished { continuation.resume(with: finished) }
         }
     }
 }

@@ -19,6 +19,7 @@ struct MessagingCLITests {
         let server = try CommandServer(context: context, configuration: commandConfiguration)
         var publisherConfiguration = PublisherConfiguration()
         publisherConfiguration.endpoint = "tcp://127.0.0.1:*"
+        server.start()
         return (server, Task { try await server.run() }, try Publisher(context: context, configuration: publisherConfiguration))
     }
 

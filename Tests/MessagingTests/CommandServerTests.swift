@@ -22,12 +22,12 @@ struct CommandServerTests {
         }
         #expect(viaReq == .accepted("r1"))
         #expect(viaDealer == .accepted("d1"))
-        let first = await next(running.server.commands, within: 2)
+        let first = await next(running.server.commands, within: 10)
         #expect(first?.id == "r1")
         #expect(first?.text == "pick up the red cup")
         #expect(first?.deadlineMs == 1500)
         #expect(first?.client.hasPrefix("peer:") == true)
-        let second = await next(running.server.commands, within: 2)
+        let second = await next(running.server.commands, within: 10)
         #expect(second?.id == "d1")
         #expect(second?.deadlineMs == nil)
         #expect(running.server.commands.count == 0)
@@ -61,7 +61,7 @@ struct CommandServerTests {
         let id = try #require(reply?.id)
         #expect(reply?.status == .accepted)
         #expect(id.hasPrefix("cmd-") && id.count > 10)
-        #expect(await next(running.server.commands, within: 2)?.id == id)
+        #expect(await next(running.server.commands, within: 10)?.id == id)
         try await running.stop()
     }
 
@@ -146,7 +146,7 @@ struct CommandServerTests {
         #expect(replies[2]?.reason == .busy)
         #expect(running.server.commands.count == 2)
         // Taking one frees a place.
-        #expect(await next(running.server.commands, within: 2)?.id == "q1")
+        #expect(await next(running.server.commands, within: 10)?.id == "q1")
         running.server.setShedding(true)
         let whileShedding = try await blocking { try TestClient(context, endpoint: endpoint).request(#"{"text":"a"}"#) }
         #expect(whileShedding?.reason == .busy)
@@ -189,7 +189,7 @@ struct CommandServerTests {
         let client = try await blocking { try TestClient(context, endpoint: endpoint) }
         #expect(try await blocking { try client.request(#"{"id":"job","text":"go to the table"}"#) } == .accepted("job"))
         #expect(try await blocking { try client.request(#"{"cancel":"job"}"#) } == .accepted("job"))
-        let cancellation = await next(running.server.cancellations, within: 2)
+        let cancellation = await next(running.server.cancellations, within: 10)
         #expect(cancellation?.id == "job")
         running.server.commandFinished("job")
         let late = try await blocking { try client.request(#"{"cancel":"job"}"#) }

@@ -22,7 +22,7 @@ struct CurveTests {
         }
         #expect(allowedReply == .accepted("k1"))
         // The command carries the client's key, which is also what rate limiting is keyed by.
-        #expect(await next(running.server.commands, within: 2)?.client == "curve:\(allowedKeys.publicKey)")
+        #expect(await next(running.server.commands, within: 10)?.client == "curve:\(allowedKeys.publicKey)")
 
         let unknownReply = try await blocking {
             try TestClient(context, endpoint: endpoint, curve: CurveClientOptions(keys: unknownKeys, serverPublicKey: serverKeys.publicKey))

@@ -20,6 +20,8 @@ final class RunningServer: Sendable {
         configure(&configuration)
         let server = try CommandServer(context: context, configuration: configuration)
         self.server = server
+        // Started here, on its own thread, so it serves even while other suites keep the cooperative pool busy.
+        server.start()
         task = Task { try await server.run() }
     }
 
@@ -42,17 +44,17 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// Sends one request body and waits for its reply; nil when none comes in time.
-    func request(_ body: [UInt8], timeoutMs: Int = 3000) throws -> CommandReply? {
+    func request(_ body: [UInt8], timeoutMs: Int = 10_000) throws -> CommandReply? {
         try socket.send([body])
         return try reply(timeoutMs: timeoutMs)
     }
 
-    func request(_ json: String, timeoutMs: Int = 3000) throws -> CommandReply? {
+    func request(_ json: String, timeoutMs: Int = 10_000) throws -> CommandReply? {
         try request(Array(json.utf8), timeoutMs: timeoutMs)
     }
 
     /// The next reply, with a DEALER's optional empty delimiter removed.
-    func reply(timeoutMs: Int = 3000) throws -> CommandReply? {
+    func reply(timeoutMs: Int = 10_000) throws -> CommandReply? {
         guard let message = try socket.receive(timeoutMs: timeoutMs) else { return nil }
         let body = message.frames.first?.isEmpty == true ? message.frames.dropFirst() : message.frames[...]
         guard body.count == 1, let frame = body.first else {
