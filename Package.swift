@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "gguf-bench", targets: ["GGUFBench"]),
         .executable(name: "lm-tokenizer-bench", targets: ["LMTokenizerBench"]),
         .executable(name: "decoder-bench", targets: ["DecoderBench"]),
+        .executable(name: "messaging-bench", targets: ["MessagingBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -105,6 +106,7 @@ let package = Package(
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .executableTarget(name: "LMTokenizerBench", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
         .executableTarget(name: "DecoderBench", dependencies: ["LanguageModel", "Kernels"], swiftSettings: swiftSettings),
+        .executableTarget(name: "MessagingBench", dependencies: ["Messaging", "SightlineProtocol"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),

@@ -26,11 +26,20 @@ public struct PublisherConfiguration: Sendable {
 /// message is sent again with NODROP switched off, which delivers it to every
 /// subscriber that has room and skips only the full ones. So a slow subscriber
 /// costs itself messages, never the others, and never blocks the node.
-/// `drops` counts messages that at least one subscriber missed.
+///
+/// What the count means: libzmq then stops writing to that subscriber until it
+/// has read its queue down to the low-water mark (half the high-water mark),
+/// and the messages it misses meanwhile are skipped inside libzmq without any
+/// signal. So `drops` counts the times a subscriber was found full (each is at
+/// least one missed message): zero means nobody missed anything, and a rising
+/// count means some subscriber is too slow. It is a lower bound on the number
+/// of messages missed, not the number itself; libzmq exposes no per-subscriber
+/// count. Subscribers can count their own gaps from `frame.seq`.
 public final class Publisher: Sendable {
     public struct Statistics: Sendable, Equatable {
         public var published: UInt64 = 0
-        /// Messages at least one subscriber missed because it was at its high-water mark.
+        /// Times a subscriber was found at its high-water mark; each cost it at
+        /// least one message (a lower bound on missed messages, see the type's comment).
         public var drops: UInt64 = 0
         /// Current subscriptions (one per subscriber and topic prefix).
         public var subscriptions = 0
@@ -59,8 +68,8 @@ public final class Publisher: Sendable {
         state = Mutex(State(socket: socket))
     }
 
-    /// Publishes `message` as JSON on `topic`. Returns false when some subscriber
-    /// missed it (counted in `drops`).
+    /// Publishes `message` as JSON on `topic`. Returns false when a subscriber
+    /// was found full and missed it (counted in `drops`).
     @discardableResult
     public func publish(_ topic: Topic, _ message: some Encodable) throws -> Bool {
         try publish(topic: topic.rawValue, payload: ProtocolJSON.encode(message))

@@ -78,7 +78,8 @@ public struct StatusMessage: Sendable, Equatable, Codable {
     public var latencyMs: [String: Percentiles]
     /// Deadline misses since start by stage name.
     public var deadlineMisses: [String: UInt64]
-    /// Messages at least one subscriber missed because it was at its high-water mark.
+    /// Times a subscriber was found at its high-water mark, each costing it at
+    /// least one message: zero means no subscriber missed anything (docs/protocol.md).
     public var publisherDrops: UInt64
     public var commands: Commands
     /// The current load-shedding level, 0 (none) to 3 (rejecting commands); see docs/protocol.md.
