@@ -8,7 +8,7 @@ RELEASE_BIN  := .build/release/sightline
 
 MODELS_DIR   ?= $(HOME)/.cache/sightline/models
 
-.PHONY: all deps build test demo bench models clean
+.PHONY: all deps build test demo bench models pyclient clean
 
 all: build
 
@@ -34,6 +34,7 @@ build: deps
 ## as do the tests that need a webcam.
 test: deps
 	@$(MAKE) --no-print-directory models || echo "warning: could not fetch the Qwen GGUF; the tests that need it will be skipped"
+	@$(MAKE) --no-print-directory pyclient || echo "warning: could not install pyzmq; the examples/client.py tests will be skipped"
 	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
 	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
@@ -48,6 +49,14 @@ bench: build
 ## models: fetch and verify the default interpreter model (Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF)
 models:
 	python3 scripts/models/fetch_qwen_gguf.py --out $(MODELS_DIR)
+
+## pyclient: a venv with pyzmq for examples/client.py (about 10 s, one small wheel), used by the tests
+pyclient: .cache/pyclient/.installed
+
+.cache/pyclient/.installed: examples/requirements.txt
+	python3 -m venv .cache/pyclient
+	.cache/pyclient/bin/pip install -q -r examples/requirements.txt
+	touch $@
 
 clean:
 	rm -rf .build

@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "lm-tokenizer-bench", targets: ["LMTokenizerBench"]),
         .executable(name: "decoder-bench", targets: ["DecoderBench"]),
         .executable(name: "schema-mask-bench", targets: ["SchemaMaskBench"]),
+        .executable(name: "messaging-bench", targets: ["MessagingBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -85,6 +86,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "ThreadSupport", swiftSettings: swiftSettings),
+        .target(name: "SightlineProtocol", swiftSettings: swiftSettings),
+        .target(
+            name: "Messaging",
+            dependencies: ["CZeroMQ", "SightlineProtocol"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Scheduling",
             dependencies: [
@@ -133,8 +141,7 @@ let package = Package(
             name: "SightlineCLI",
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
-                "Calibration", "LaunchConfig",
-                "CZeroMQ", "COpenBLAS",
+                "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -151,6 +158,7 @@ let package = Package(
         .executableTarget(name: "LMTokenizerBench", dependencies: ["Tokenizers"], swiftSettings: swiftSettings),
         .executableTarget(name: "DecoderBench", dependencies: ["LanguageModel", "Kernels"], swiftSettings: swiftSettings),
         .executableTarget(name: "SchemaMaskBench", dependencies: ["StructuredOutput", "Tokenizers"], swiftSettings: swiftSettings),
+        .executableTarget(name: "MessagingBench", dependencies: ["Messaging", "SightlineProtocol"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
@@ -161,7 +169,7 @@ let package = Package(
             dependencies: ["Capture", "Imaging", "CV4L2Shim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging", "Messaging", "SightlineProtocol", "ThreadSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
@@ -185,6 +193,11 @@ let package = Package(
         .testTarget(
             name: "LLaVATests",
             dependencies: ["LLaVA", "CLIP", "LanguageModel", "Generation", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),

@@ -50,6 +50,9 @@ struct Sightline: AsyncParsableCommand {
             GenerateCommand.self,
             BenchCommand.self,
             LaunchCheckCommand.self,
+            SendCommand.self,
+            ListenCommand.self,
+            KeygenCommand.self,
             VersionCommand.self,
         ]
     )

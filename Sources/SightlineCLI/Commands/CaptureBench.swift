@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import ThreadSupport
 import Imaging
 
 /// Decode and replay throughput: the cost of getting a frame to a model.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import ThreadSupport
 import Imaging
 import Kernels
 import Tokenizers

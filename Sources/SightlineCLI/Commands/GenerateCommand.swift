@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ThreadSupport
 import Generation
 import Kernels
 import LLaVA

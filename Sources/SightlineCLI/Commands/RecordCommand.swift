@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import ThreadSupport
 
 struct RecordCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

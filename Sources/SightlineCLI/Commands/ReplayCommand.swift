@@ -1,6 +1,7 @@
 import ArgumentParser
 import Capture
 import Foundation
+import ThreadSupport
 import Imaging
 
 struct ReplayCommand: AsyncParsableCommand {

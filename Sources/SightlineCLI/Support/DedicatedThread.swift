@@ -1,20 +1,5 @@
 import Foundation
 
-/// Runs blocking work (camera dequeue, file replay, long BLAS calls) on a
-/// thread of its own and awaits its result, so that it never occupies one of
-/// the cooperative pool's threads (there are only two on this hardware).
-func onDedicatedThread<T: Sendable>(
-    _ name: String, _ body: @escaping @Sendable () throws -> T
-) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread {
-            continuation.resume(with: Result { try body() })
-        }
-        thread.name = name
-        thread.start()
-    }
-}
-
 /// Calls `handler` once on SIGINT or SIGTERM (Ctrl-C), instead of dying, so a
 /// recording or replay can finish its files cleanly.
 final class InterruptWatcher {
