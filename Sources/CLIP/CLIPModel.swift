@@ -91,9 +91,12 @@ public final class CLIPModel: Sendable {
 
     /// Embeddings of already preprocessed images.
     public func imageEmbeddings(pixels: [Float], images: Int) throws(CLIPError) -> [[Float]] {
-        let output = try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in
-            try vision.encode(pixels: buffer, images: images)
-        }
+        try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in try imageEmbeddings(pixels: buffer, images: images) }
+    }
+
+    /// Embeddings of already preprocessed images in caller-owned memory (no copy of the batch).
+    public func imageEmbeddings(pixels: UnsafeBufferPointer<Float>, images: Int) throws(CLIPError) -> [[Float]] {
+        let output = try vision.encode(pixels: pixels, images: images)
         return project(output.pooled, count: images, with: visualProjection)
     }
 
