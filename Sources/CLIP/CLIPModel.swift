@@ -100,6 +100,27 @@ public final class CLIPModel: Sendable {
         return project(output.pooled, count: images, with: visualProjection)
     }
 
+    /// Image embeddings and, for dense scoring, every patch token carried into the same joint
+    /// space (the post-LayerNorm and the visual projection applied to each patch, as MaskCLIP
+    /// does), both L2-normalised. `patches` is [images][patches per image * projection_dim].
+    public func imageAndPatchEmbeddings(
+        pixels: UnsafeBufferPointer<Float>, images: Int
+    ) throws(CLIPError) -> (images: [[Float]], patches: [[Float]]) {
+        let output = try vision.encode(pixels: pixels, images: images)
+        let c = configuration.vision, d = c.hiddenSize, tokens = c.tokens, patchCount = tokens - 1
+        var normed = [Float](repeating: 0, count: images * patchCount * d)
+        output.lastHiddenState.withUnsafeBufferPointer { hidden in
+            normed.withUnsafeMutableBufferPointer { out in
+                for i in 0..<images {
+                    vision.postNorm(hidden.baseAddress! + (i * tokens + 1) * d, rows: patchCount, into: out.baseAddress! + i * patchCount * d)
+                }
+            }
+        }
+        let projected = project(normed, count: images * patchCount, with: visualProjection)
+        let patches = (0..<images).map { i in Array(projected[(i * patchCount)..<((i + 1) * patchCount)].joined()) }
+        return (project(output.pooled, count: images, with: visualProjection), patches)
+    }
+
     /// L2-normalised text embeddings for token id sequences.
     public func textEmbeddings(_ ids: [[Int32]], attentionMasks: [[Int32]]? = nil) throws(CLIPError) -> [[Float]] {
         let output = try text.encode(ids, attentionMasks: attentionMasks)

@@ -80,7 +80,7 @@ public final class Grounder: @unchecked Sendable {
         }
         let labels = try labels(for: target)
         let textEmbeddings = try prompts.labelEmbeddings(labels)
-        let imageEmbeddings = try embed(windows, of: image)
+        let (imageEmbeddings, patchEmbeddings) = try embed(windows, of: image, patches: c.dense)
         let logits = model.logits(images: imageEmbeddings, texts: textEmbeddings)
         var candidates: [GroundingResult.Region] = windows.indices.map { i in
             let p = softmax(logits[i])[0]
@@ -93,7 +93,11 @@ public final class Grounder: @unchecked Sendable {
         guard best.probability >= c.foundThreshold else {
             return GroundingResult(status: .notFound, box: nil, score: best.probability, regions: regions, windowCount: windows.count)
         }
-        let box = Self.fuse(best, with: candidates, iou: c.fusionIoU, floor: c.fusionFloor)
+        var box = Self.fuse(best, with: candidates, iou: c.fusionIoU, floor: c.fusionFloor)
+        if let patchEmbeddings, let dense = denseBox(
+            around: best.box, windows: windows, patches: patchEmbeddings, texts: textEmbeddings, width: image.width, height: image.height) {
+            box = dense
+        }
         // A rival counts only when it is a separate place (not a window around the same object) and plausible itself.
         let rival = regions.dropFirst().first { region in
             Self.containment(region.box, best.box) < 0.5 && region.probability >= c.foundThreshold
@@ -102,8 +106,8 @@ public final class Grounder: @unchecked Sendable {
         return GroundingResult(status: status, box: box, score: best.probability, regions: regions, windowCount: windows.count)
     }
 
-    /// All windows in one batch: sampled into one buffer, encoded together.
-    private func embed(_ windows: [GroundingBox], of image: RGBImage) throws(CLIPError) -> [[Float]] {
+    /// All windows in one batch: sampled into one buffer, encoded together (with their patch embeddings in dense mode).
+    private func embed(_ windows: [GroundingBox], of image: RGBImage, patches: Bool) throws(CLIPError) -> ([[Float]], [[Float]]?) {
         lock.lock()
         defer { lock.unlock() }
         let per = sampler.floatsPerWindow
@@ -117,7 +121,77 @@ public final class Grounder: @unchecked Sendable {
                     scratch: scratch, into: pixels + i * per)
             }
         }
-        return try model.imageEmbeddings(pixels: UnsafeBufferPointer(start: pixels, count: windows.count * per), images: windows.count)
+        let batch = UnsafeBufferPointer(start: pixels, count: windows.count * per)
+        if patches {
+            let both = try model.imageAndPatchEmbeddings(pixels: batch, images: windows.count)
+            return (both.images, both.patches)
+        }
+        return (try model.imageEmbeddings(pixels: batch, images: windows.count), nil)
+    }
+
+    /// Dense patch similarity: every patch of every window near the best region is scored like a
+    /// window (softmax over the same labels); the scores are averaged onto a grid of frame cells,
+    /// and the box is the extent of the 4-connected cells around the peak inside the best region
+    /// that reach `denseFraction` of the peak, searched within the region grown by a quarter.
+    func denseBox(
+        around best: GroundingBox, windows: [GroundingBox], patches: [[Float]], texts: [[Float]], width: Int, height: Int
+    ) -> GroundingBox? {
+        let grid = model.configuration.vision.gridSize, dim = texts[0].count
+        let cell = max(2, min(width, height) / 60)
+        let columns = (width + cell - 1) / cell, rows = (height + cell - 1) / cell
+        let growX = best.width / 4, growY = best.height / 4
+        let area = GroundingBox(x0: max(0, best.x0 - growX), y0: max(0, best.y0 - growY),
+                                x1: min(Float(width), best.x1 + growX), y1: min(Float(height), best.y1 + growY))
+        var heat = [Float](repeating: 0, count: rows * columns), weight = [Float](repeating: 0, count: rows * columns)
+        var logits = [Float](repeating: 0, count: texts.count)
+        for (w, window) in windows.enumerated() where window.iou(area) > 0 {
+            let pw = window.width / Float(grid), ph = window.height / Float(grid)
+            patches[w].withUnsafeBufferPointer { patch in
+                for gy in 0..<grid {
+                    for gx in 0..<grid {
+                        let base = patch.baseAddress! + (gy * grid + gx) * dim
+                        for (t, text) in texts.enumerated() {
+                            var dot: Float = 0
+                            for k in 0..<dim { dot += base[k] * text[k] }
+                            logits[t] = model.logitScale * dot
+                        }
+                        let p = softmax(logits)[0]
+                        let x0 = Int(window.x0 + Float(gx) * pw) / cell, x1 = Int((window.x0 + Float(gx + 1) * pw - 1)) / cell
+                        let y0 = Int(window.y0 + Float(gy) * ph) / cell, y1 = Int((window.y0 + Float(gy + 1) * ph - 1)) / cell
+                        for cy in max(0, y0)...min(rows - 1, max(y0, y1)) {
+                            for cx in max(0, x0)...min(columns - 1, max(x0, x1)) {
+                                heat[cy * columns + cx] += p
+                                weight[cy * columns + cx] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for i in heat.indices where weight[i] > 0 { heat[i] /= weight[i] }
+        func cells(_ box: GroundingBox) -> (ClosedRange<Int>, ClosedRange<Int>) {
+            (max(0, Int(box.y0) / cell)...min(rows - 1, Int(box.y1 - 1) / cell),
+             max(0, Int(box.x0) / cell)...min(columns - 1, Int(box.x1 - 1) / cell))
+        }
+        let (bestRows, bestColumns) = cells(best)
+        var peak = (value: Float(-1), index: 0)
+        for cy in bestRows { for cx in bestColumns where heat[cy * columns + cx] > peak.value { peak = (heat[cy * columns + cx], cy * columns + cx) } }
+        guard peak.value > 0 else { return nil }
+        let (areaRows, areaColumns) = cells(area)
+        let floor = configuration.denseFraction * peak.value
+        var seen = Set([peak.index]), stack = [peak.index]
+        var (minX, minY, maxX, maxY) = (columns, rows, -1, -1)
+        while let index = stack.popLast() {
+            let cy = index / columns, cx = index % columns
+            (minX, minY, maxX, maxY) = (min(minX, cx), min(minY, cy), max(maxX, cx), max(maxY, cy))
+            for (ny, nx) in [(cy - 1, cx), (cy + 1, cx), (cy, cx - 1), (cy, cx + 1)]
+            where areaRows.contains(ny) && areaColumns.contains(nx) && heat[ny * columns + nx] >= floor && !seen.contains(ny * columns + nx) {
+                seen.insert(ny * columns + nx)
+                stack.append(ny * columns + nx)
+            }
+        }
+        return GroundingBox(x0: Float(minX * cell), y0: Float(minY * cell),
+                            x1: Float(min(width, (maxX + 1) * cell)), y1: Float(min(height, (maxY + 1) * cell)))
     }
 
     /// A buffer of at least `count` floats, grown (never shrunk) across frames.

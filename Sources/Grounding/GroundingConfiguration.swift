@@ -32,6 +32,12 @@ public struct GroundingConfiguration: Sendable, Equatable {
     /// at least this IoU and score at least `fusionFloor` of its probability (0 disables fusion).
     public var fusionIoU: Float = 0.3
     public var fusionFloor: Float = 0.5
+    /// Dense patch-similarity mode: also score every window's patch tokens against the labels,
+    /// average them onto a frame grid, and report the extent of the cells around the best region's
+    /// peak that reach `denseFraction` of it (instead of the fused window box). Off by default:
+    /// the demo CLIP was trained on whole windows, not patches.
+    public var dense = false
+    public var denseFraction: Float = 0.5
 
     public init() {}
 

@@ -82,6 +82,7 @@ def main():
     parser.add_argument("--model", default=os.path.join(REPO, "Models", "demo-clip"))
     parser.add_argument("--sweep", action="store_true", help="run at threshold 0 and replay the rule over a grid")
     parser.add_argument("--save", help="write every answer here (JSON lines)")
+    parser.add_argument("--dense", action="store_true", help="sightline ground --dense (patch-similarity boxes)")
     args = parser.parse_args()
     if args.seed in (900, 1007) and not args.sweep:
         print("note: seed 900 is the training validation seed and 1007 the training seed", file=sys.stderr)
@@ -99,6 +100,8 @@ def main():
                            os.path.join(scenes_dir, scene["file"]), "--text", phrase, "--json"]
                 if args.sweep:
                     command += ["--threshold", "0"]
+                if args.dense:
+                    command += ["--dense"]
                 out = subprocess.run(command, capture_output=True, text=True)
                 if out.returncode != 0:
                     sys.exit(f"sightline ground failed on {scene['file']} '{phrase}': {out.stderr.strip()}")

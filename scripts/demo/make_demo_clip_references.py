@@ -12,6 +12,7 @@ to float32, exactly as the Swift loader does), eager attention, one torch thread
 import sys
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 
@@ -43,6 +44,12 @@ def main():
             torch.nn.functional.normalize(model.get_text_features(input_ids=torch.tensor([i])).pooler_output, dim=-1)
             for i in ids])
         logits = model.logit_scale.exp() * image_embeds @ text_embeds.T
+    # Windows as the grounding module samples them: Pillow's BOX resize of a window straight to the input size.
+    size = model.config.vision_config.image_size
+    windows = [(images[0], files[0], box) for box in [(37, 52, 137, 152), (200, 100, 230, 130), (0, 0, 240, 240)]]
+    window_refs = [{"file": f, "box": list(box),
+                    "pil_box_uint8_hwc": arr(np.asarray(im.resize((size, size), Image.BOX, box=box)))}
+                   for im, f, box in windows]
     dump_json({
         "generator": "scripts/demo/make_demo_clip_references.py",
         "versions": versions(),
@@ -52,6 +59,7 @@ def main():
         "image_embeds": arr(image_embeds),
         "text_embeds": arr(text_embeds),
         "logits_per_image": arr(logits),
+        "windows": window_refs,
     }, fixture / "clip_reference.json")
 
 

@@ -37,6 +37,9 @@ struct GroundCommand: AsyncParsableCommand {
     @Option(help: "Calibrated probability under which the answer is not_found (default \(GroundingConfiguration().foundThreshold)).")
     var threshold: Float?
 
+    @Flag(help: "Dense patch-similarity mode: the box from the patch tokens' similarity map around the best window.")
+    var dense = false
+
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
@@ -84,6 +87,7 @@ struct GroundCommand: AsyncParsableCommand {
         let (modelPath, imagePath, phrase, threads) = (model, image, text, self.threads)
         var settings = GroundingConfiguration()
         if let threshold { settings.foundThreshold = threshold }
+        settings.dense = dense
         let configuration = settings
         let vocabularyPath = vocabulary ?? (FileManager.default.fileExists(atPath: model + "/vocabulary.txt") ? model + "/vocabulary.txt" : nil)
         let priorBox = prior.flatMap(Self.parseBox)
