@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Grounding",
+            dependencies: ["CLIP", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LanguageModel",
             dependencies: ["Kernels", "ModelFiles"],
             swiftSettings: swiftSettings
@@ -140,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "SightlineCLI",
             dependencies: [
-                "Capture", "Imaging", "CLIP", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
+                "Capture", "Imaging", "CLIP", "Grounding", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -163,6 +168,7 @@ let package = Package(
         // MARK: Tests
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"], swiftSettings: swiftSettings),
+        .testTarget(name: "GroundingTests", dependencies: ["Grounding", "CLIP", "Imaging", "Tokenizers"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
         .testTarget(
             name: "CaptureTests",

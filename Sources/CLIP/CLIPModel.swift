@@ -91,10 +91,36 @@ public final class CLIPModel: Sendable {
 
     /// Embeddings of already preprocessed images.
     public func imageEmbeddings(pixels: [Float], images: Int) throws(CLIPError) -> [[Float]] {
-        let output = try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in
-            try vision.encode(pixels: buffer, images: images)
-        }
+        try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in try imageEmbeddings(pixels: buffer, images: images) }
+    }
+
+    /// Embeddings of already preprocessed images in caller-owned memory (no copy of the batch).
+    public func imageEmbeddings(pixels: UnsafeBufferPointer<Float>, images: Int) throws(CLIPError) -> [[Float]] {
+        let output = try vision.encode(pixels: pixels, images: images)
         return project(output.pooled, count: images, with: visualProjection)
+    }
+
+    /// Image embeddings and, for dense scoring, every patch token carried into the same joint
+    /// space (the post-LayerNorm and the visual projection applied to each patch, as MaskCLIP
+    /// does), both L2-normalised. `patches` is [images][patches per image * projection_dim].
+    public func imageAndPatchEmbeddings(
+        pixels: UnsafeBufferPointer<Float>, images: Int
+    ) throws(CLIPError) -> (images: [[Float]], patches: [[Float]]) {
+        // A CLIPModel's tower always has its post-LayerNorm (only LLaVA's towers stop before it).
+        guard let postNorm = vision.postNorm else { throw .invalidInput("the vision tower has no post-LayerNorm") }
+        let output = try vision.encode(pixels: pixels, images: images)
+        let c = configuration.vision, d = c.hiddenSize, tokens = c.tokens, patchCount = tokens - 1
+        var normed = [Float](repeating: 0, count: images * patchCount * d)
+        output.lastHiddenState.withUnsafeBufferPointer { hidden in
+            normed.withUnsafeMutableBufferPointer { out in
+                for i in 0..<images {
+                    postNorm(hidden.baseAddress! + (i * tokens + 1) * d, rows: patchCount, into: out.baseAddress! + i * patchCount * d)
+                }
+            }
+        }
+        let projected = project(normed, count: images * patchCount, with: visualProjection)
+        let patches = (0..<images).map { i in Array(projected[(i * patchCount)..<((i + 1) * patchCount)].joined()) }
+        return (project(output.pooled, count: images, with: visualProjection), patches)
     }
 
     /// L2-normalised text embeddings for token id sequences.

@@ -46,6 +46,7 @@ struct Sightline: AsyncParsableCommand {
             RecordCommand.self,
             ReplayCommand.self,
             ClipCommand.self,
+            GroundCommand.self,
             TokenizeCommand.self,
             GenerateCommand.self,
             BenchCommand.self,
