@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // MARK: System libraries (Debian -dev packages; `make deps` installs them)
@@ -115,8 +117,11 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
-                "Capture", "CLIP", "Imaging", "Scheduling",
+                "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration",
+                "Messaging", "SightlineProtocol",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -147,6 +152,9 @@ let package = Package(
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Grounding", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
+                "Interpreter", "Node", "Scheduling",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -204,6 +212,11 @@ let package = Package(
         .testTarget(
             name: "MessagingTests",
             dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),

@@ -6,7 +6,7 @@ import Logging
 /// The resolved configuration as JSON, with the launch file's key names (what `launch-check` prints).
 extension LaunchConfiguration: Encodable {
     enum CodingKeys: String, CodingKey {
-        case file, source, models, endpoints, keys, scene, actions, calibration, metrics, limits
+        case file, source, models, endpoints, keys, scene, actions, calibration, metrics, limits, intents
         case budgets = "budgets_ms", logLevel = "log_level"
     }
 
@@ -24,6 +24,7 @@ extension LaunchConfiguration: Encodable {
         try container.encode(logLevel.rawValue, forKey: .logLevel)
         try container.encode(metrics, forKey: .metrics)
         try container.encode(limits, forKey: .limits)
+        try container.encode(intents, forKey: .intents)
     }
 
     /// Pretty, key-sorted JSON.

@@ -20,12 +20,13 @@ public struct LaunchConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level
     public var metrics: Metrics
     public var limits: Limits
+    public var intents: Intents
 
     public init(
         file: String, source: Source, models: Models, endpoints: Endpoints = Endpoints(), keys: Keys = Keys(),
         budgets: Budgets = Budgets(), scene: Scene = Scene(), actions: [String] = defaultActions,
         calibration: CalibrationFiles? = nil, logLevel: Logger.Level = .info, metrics: Metrics = Metrics(),
-        limits: Limits = Limits()
+        limits: Limits = Limits(), intents: Intents = Intents()
     ) {
         self.file = file
         self.source = source
@@ -39,6 +40,7 @@ public struct LaunchConfiguration: Sendable, Equatable {
         self.logLevel = logLevel
         self.metrics = metrics
         self.limits = limits
+        self.intents = intents
     }
 
     public static let defaultActions = [
@@ -279,6 +281,34 @@ public struct LaunchConfiguration: Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case maxMessageBytes = "max_message_bytes", maxTextChars = "max_text_chars"
             case queueDepth = "queue_depth", perClientRate = "per_client_rate"
+        }
+    }
+
+    /// Live intents: how often they are re-grounded, how long they live, and where annotated frames go.
+    public struct Intents: Sendable, Equatable, Encodable {
+        /// Re-grounding rate of an active intent on new frames.
+        public var groundHz: Double
+        /// An intent stops being re-grounded this long after its command.
+        public var lifetimeS: Double
+        /// Frames are grounded at most this large on their long side (JPEG decoded at a reduced scale).
+        public var groundingMaxSide: Int
+        /// Folder for annotated frames (boxes and phrases drawn, PNG); nil writes none.
+        public var annotateDir: String?
+        /// At most this many annotated frames per run.
+        public var annotateLimit: Int
+
+        public init(groundHz: Double = 5, lifetimeS: Double = 30, groundingMaxSide: Int = 640,
+                    annotateDir: String? = nil, annotateLimit: Int = 24) {
+            self.groundHz = groundHz
+            self.lifetimeS = lifetimeS
+            self.groundingMaxSide = groundingMaxSide
+            self.annotateDir = annotateDir
+            self.annotateLimit = annotateLimit
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case groundHz = "ground_hz", lifetimeS = "lifetime_s", groundingMaxSide = "grounding_max_side"
+            case annotateDir = "annotate_dir", annotateLimit = "annotate_limit"
         }
     }
 }

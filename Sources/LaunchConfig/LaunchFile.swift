@@ -89,7 +89,7 @@ struct LaunchFileReader {
     func read(_ document: YAMLValue) throws(YAMLFileError) -> LaunchConfiguration {
         let root = try document.mapping(allowing: [
             "version", "source", "models", "endpoints", "keys", "budgets_ms", "scene", "actions", "calibration",
-            "log_level", "metrics", "limits",
+            "log_level", "metrics", "limits", "intents",
         ])
         if let version = root.optional("version") {
             guard try version.int() == 1 else { throw version.error("this node reads launch files of version 1") }
@@ -107,7 +107,8 @@ struct LaunchFileReader {
             calibration: try calibration(root.optional("calibration")),
             logLevel: try root.optional("log_level")?.choice(Logger.Level.self) ?? .info,
             metrics: try metrics(root.optional("metrics")),
-            limits: try limits(root.optional("limits")))
+            limits: try limits(root.optional("limits")),
+            intents: try intents(root.optional("intents")))
         try root.finish()
         return configuration
     }
@@ -257,6 +258,21 @@ struct LaunchFileReader {
             frame: try milliseconds("frame", defaults.frame), ground: try milliseconds("ground", defaults.ground),
             interpret: try milliseconds("interpret", defaults.interpret),
             intentValidity: try milliseconds("intent_validity", defaults.intentValidity))
+        try fields.finish()
+        return result
+    }
+
+    func intents(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Intents {
+        let defaults = LaunchConfiguration.Intents()
+        guard let fields = try value?.mapping(allowing: [
+            "ground_hz", "lifetime_s", "grounding_max_side", "annotate_dir", "annotate_limit",
+        ]) else { return defaults }
+        let result = LaunchConfiguration.Intents(
+            groundHz: try fields.number("ground_hz", default: defaults.groundHz, above: 0, atMost: 120),
+            lifetimeS: try fields.number("lifetime_s", default: defaults.lifetimeS, above: 0, atMost: 86_400),
+            groundingMaxSide: try fields.int("grounding_max_side", default: defaults.groundingMaxSide, in: 64...8192),
+            annotateDir: try fields.optional("annotate_dir").map { value throws(YAMLFileError) in try paths.resolve(value) },
+            annotateLimit: try fields.int("annotate_limit", default: defaults.annotateLimit, in: 0...10_000))
         try fields.finish()
         return result
     }

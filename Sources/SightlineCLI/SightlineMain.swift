@@ -50,6 +50,7 @@ struct Sightline: AsyncParsableCommand {
             TokenizeCommand.self,
             GenerateCommand.self,
             BenchCommand.self,
+            RunCommand.self,
             LaunchCheckCommand.self,
             SendCommand.self,
             ListenCommand.self,

@@ -21,7 +21,7 @@ public struct FrameStamp: Sendable, Equatable, Codable {
 }
 
 /// A phrase of the command located in the frame.
-public struct Grounding: Sendable, Equatable, Codable {
+public struct GroundedPhrase: Sendable, Equatable, Codable {
     public var phrase: String
     /// `[x0, y0, x1, y1]` in pixels of the stream image, x0 <= x1, y0 <= y1.
     public var box: [Double]
@@ -78,8 +78,8 @@ public struct IntentMessage: Sendable, Equatable, Codable {
     /// The action verb from the launch file's action vocabulary (e.g. "pick", "point").
     public var action: String
     /// Present when the status is grounded or ambiguous (the best candidate).
-    public var target: Grounding?
-    public var destination: Grounding?
+    public var target: GroundedPhrase?
+    public var destination: GroundedPhrase?
     public var status: IntentStatus
     public var frame: FrameStamp
     public var latencyMs: IntentLatency
@@ -90,7 +90,7 @@ public struct IntentMessage: Sendable, Equatable, Codable {
 
     public init(
         id: String, commandID: String, revision: Int, text: String, action: String,
-        target: Grounding?, destination: Grounding? = nil, status: IntentStatus, frame: FrameStamp,
+        target: GroundedPhrase?, destination: GroundedPhrase? = nil, status: IntentStatus, frame: FrameStamp,
         latencyMs: IntentLatency, validUntilRealtimeNs: UInt64, models: [String: String]
     ) {
         self.id = id

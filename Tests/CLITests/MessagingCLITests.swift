@@ -29,7 +29,7 @@ struct MessagingCLITests {
 
     static let intent = IntentMessage(
         id: "int-9", commandID: "cli-1", revision: 0, text: "pick up the cup", action: "pick",
-        target: Grounding(phrase: "the cup", box: [10, 20, 30, 40], center: [20, 30], score: 0.9), status: .grounded,
+        target: GroundedPhrase(phrase: "the cup", box: [10, 20, 30, 40], center: [20, 30], score: 0.9), status: .grounded,
         frame: FrameStamp(seq: 7, capturedRealtimeNs: 1, capturedMonotonicNs: 2),
         latencyMs: IntentLatency(interpret: 1, ground: 2, total: 3), validUntilRealtimeNs: 4, models: [:])
 

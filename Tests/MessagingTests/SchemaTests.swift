@@ -6,12 +6,12 @@ import Testing
 /// Sample messages of every type, with optional fields both present and absent.
 enum SampleMessages {
     static let frame = FrameStamp(seq: 4812, capturedRealtimeNs: 1_795_000_000_123_456_789, capturedMonotonicNs: 987_654_321_000)
-    static let cup = Grounding(phrase: "the red cup", box: [112, 80.5, 190, 171], center: [151, 125.75], score: 0.83, ray: [0.12, -0.05, 0.99])
+    static let cup = GroundedPhrase(phrase: "the red cup", box: [112, 80.5, 190, 171], center: [151, 125.75], score: 0.83, ray: [0.12, -0.05, 0.99])
 
     static let intents: [IntentMessage] = [
         IntentMessage(
             id: "int-1", commandID: "cmd-1", revision: 0, text: "put the red cup on the tray", action: "place",
-            target: cup, destination: Grounding(phrase: "the tray", box: [300, 200, 420, 260], center: [360, 230], score: 0.61),
+            target: cup, destination: GroundedPhrase(phrase: "the tray", box: [300, 200, 420, 260], center: [360, 230], score: 0.61),
             status: .grounded, frame: frame, latencyMs: IntentLatency(interpret: 412.5, ground: 88, total: 520.25),
             validUntilRealtimeNs: 1_795_000_002_123_456_789, models: ["clip": "clip-vit-b32", "interpreter": "qwen2.5-0.5b-q4_k_m"]),
         IntentMessage(
