@@ -39,6 +39,9 @@ public struct CommandServerConfiguration: Sendable {
     /// How long closing waits to deliver the last replies.
     public var closeLingerMs: Int32 = 500
     public var curve: CurveServerOptions?
+    /// Commands this says yes to (the node's "stop") skip the rate limit, load shedding and the
+    /// command queue, and arrive on `urgentCommands`: stopping the robot is never `busy`.
+    public var isUrgent: (@Sendable (String) -> Bool)?
 
     public init() {}
 }
@@ -65,6 +68,8 @@ public final class CommandServer: Sendable {
     /// Accepted commands in arrival order; `commands.count` is the queue depth.
     public let commands: CountedStream<AcceptedCommand>
     public let cancellations: CountedStream<CommandCancellation>
+    /// Accepted urgent commands (see `CommandServerConfiguration.isUrgent`).
+    public let urgentCommands: CountedStream<AcceptedCommand>
 
     private let configuration: CommandServerConfiguration
     private let socket: Mutex<ZMQSocket?>
@@ -79,6 +84,7 @@ public final class CommandServer: Sendable {
         var statistics = Statistics()
         let commandSink: AsyncStream<AcceptedCommand>.Continuation
         let cancelSink: AsyncStream<CommandCancellation>.Continuation
+        let urgentSink: AsyncStream<AcceptedCommand>.Continuation
     }
 
     public init(context: ZMQContext, configuration: CommandServerConfiguration = .init()) throws {
@@ -96,10 +102,12 @@ public final class CommandServer: Sendable {
         // Cancels are bounded by the number of active commands; the buffer only guards memory.
         let (cancellations, cancelSink) = AsyncStream.makeStream(
             of: CommandCancellation.self, bufferingPolicy: .bufferingOldest(1024))
+        let (urgent, urgentSink) = AsyncStream.makeStream(of: AcceptedCommand.self, bufferingPolicy: .bufferingOldest(1024))
         self.commands = CountedStream(base: commands, depth: .init())
         self.cancellations = CountedStream(base: cancellations, depth: .init())
+        self.urgentCommands = CountedStream(base: urgent, depth: .init())
         state = Mutex(State(recent: RecentIDs(capacity: configuration.recentIDCapacity),
-                            commandSink: commandSink, cancelSink: cancelSink))
+                            commandSink: commandSink, cancelSink: cancelSink, urgentSink: urgentSink))
     }
 
     /// Starts serving on a dedicated thread, now: unlike `run()`, this does not
@@ -112,6 +120,7 @@ public final class CommandServer: Sendable {
             state.withLock {
                 $0.commandSink.finish()
                 $0.cancelSink.finish()
+                $0.urgentSink.finish()
             }
             socket.close(lingerMs: configuration.closeLingerMs)
             completion.finish(result)
@@ -193,10 +202,12 @@ public final class CommandServer: Sendable {
         }
         switch request {
         case .command(let id, let text, let deadlineMs):
-            guard withinRate else { return rateLimited(id) }
-            return admit(AcceptedCommand(
+            let command = AcceptedCommand(
                 id: id ?? "cmd-" + UUID().uuidString.lowercased(), text: text, deadlineMs: deadlineMs,
-                receivedRealtimeNs: Clocks.realtimeNs(), receivedMonotonicNs: now, client: client))
+                receivedRealtimeNs: Clocks.realtimeNs(), receivedMonotonicNs: now, client: client)
+            if configuration.isUrgent?(text) == true { return admitUrgent(command) }
+            guard withinRate else { return rateLimited(id) }
+            return admit(command)
         case .cancel(let id):
             guard withinRate else { return rateLimited(id) }
             return state.withLock { state in
@@ -220,6 +231,20 @@ public final class CommandServer: Sendable {
 
     private func rateLimited(_ id: String?) -> CommandReply {
         .rejected(id, .rateLimited, "more than \(configuration.ratePerSecond) requests/s (burst \(Int(configuration.burst))) from this client")
+    }
+
+    private func admitUrgent(_ command: AcceptedCommand) -> CommandReply {
+        state.withLock { state in
+            if state.recent.contains(command.id) {
+                return .rejected(command.id, .duplicateID, "a command with id \"\(command.id)\" was already accepted")
+            }
+            guard case .enqueued = state.urgentSink.yield(command) else {
+                return .rejected(command.id, .busy, "the node is shutting down")
+            }
+            state.recent.insert(command.id)
+            state.statistics.accepted += 1
+            return .accepted(command.id)
+        }
     }
 
     private func admit(_ command: AcceptedCommand) -> CommandReply {

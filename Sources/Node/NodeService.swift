@@ -66,6 +66,7 @@ public final class NodeService: Service, @unchecked Sendable {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await p.commandServer.run() }
                 group.addTask { for await command in p.commandServer.commands { p.intents.handle(command) } }
+                group.addTask { for await command in p.commandServer.urgentCommands { p.intents.handle(command) } }
                 group.addTask { for await cancel in p.commandServer.cancellations { p.intents.cancel(cancel) } }
                 group.addTask { [self] in await heartbeat() }
                 try await group.waitForAll()

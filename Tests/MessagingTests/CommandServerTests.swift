@@ -157,6 +157,32 @@ struct CommandServerTests {
         try await running.stop()
     }
 
+    @Test("An urgent command (stop) skips shedding, the rate limit and a full queue")
+    func urgentCommandsAreNeverBusy() async throws {
+        let running = try RunningServer(context) {
+            $0.queueCapacity = 1
+            $0.burst = 1
+            $0.ratePerSecond = 0.01
+            $0.isUrgent = { $0 == "stop" }
+        }
+        let endpoint = running.endpoint
+        let context = self.context
+        running.server.setShedding(true)
+        let (normal, urgent, again) = try await blocking {
+            let client = try TestClient(context, endpoint: endpoint)
+            return (try client.request(#"{"id":"n1","text":"pick up the cup"}"#),
+                    try client.request(#"{"id":"s1","text":"stop"}"#),
+                    try client.request(#"{"id":"s2","text":"stop"}"#))
+        }
+        #expect(normal?.reason == .busy)
+        #expect(urgent == .accepted("s1"))
+        #expect(again == .accepted("s2"))  // the client is over its rate, and still stops the robot
+        #expect(await next(running.server.urgentCommands, within: 10)?.id == "s1")
+        #expect(await next(running.server.urgentCommands, within: 10)?.id == "s2")
+        #expect(running.server.commands.count == 0)
+        try await running.stop()
+    }
+
     @Test("A client over its rate is rate_limited; another client is not")
     func rateLimited() async throws {
         let running = try RunningServer(context) {

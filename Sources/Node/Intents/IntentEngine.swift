@@ -104,11 +104,16 @@ public final class IntentEngine: @unchecked Sendable {
             return
         }
         let budgetNs = UInt64(Double(command.deadlineMs ?? Int(settings.interpretBudgetMs)) * 1e6)
-        let startNext = lock.withLock { () -> Bool in
+        // A new command supersedes the active intent at once: the robot should not keep acting
+        // on the old one while the new one is interpreted (nor should its re-grounding slow that).
+        let (startNext, superseded) = lock.withLock { () -> (Bool, [String]) in
+            let superseded = Array(active.keys)
+            active.removeAll()
             waiting.append(Waiting(command: command, deadlineNs: command.receivedMonotonicNs + budgetNs))
             updateAdmission()
-            return interpreting == nil
+            return (interpreting == nil, superseded)
         }
+        for id in superseded { commandServer.commandFinished(id) }
         if startNext { startNextInterpretation() }
     }
 
@@ -135,7 +140,8 @@ public final class IntentEngine: @unchecked Sendable {
         session?.cancel()
     }
 
-    static func isStop(_ text: String) -> Bool {
+    /// "stop", "halt!", "please stop", "e-stop": taken at once, without the model.
+    public static func isStop(_ text: String) -> Bool {
         let words = text.lowercased().split { !$0.isLetter && $0 != "-" }
         guard let first = words.first else { return false }
         return stopWords.contains(String(first)) || (words.count <= 3 && words.contains { stopWords.contains(String($0)) })

@@ -89,6 +89,7 @@ enum NodeAssembly {
         serverConfiguration.ratePerSecond = launch.limits.perClientRate
         serverConfiguration.burst = max(1, launch.limits.perClientRate)
         serverConfiguration.curve = curve
+        serverConfiguration.isUrgent = IntentEngine.isStop
         var publisherConfiguration = PublisherConfiguration()
         publisherConfiguration.endpoint = launch.endpoints.publish
         publisherConfiguration.curve = curve
