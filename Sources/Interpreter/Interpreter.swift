@@ -18,11 +18,16 @@ public final class Interpreter: @unchecked Sendable {
         public var maxTokens: Int
         /// Scene labels (what CLIP currently sees) offered to the model, at most this many.
         public var visibleLabels: Int
+        /// Command tokens prefilled per step. A step cannot be interrupted, so this bounds how
+        /// long a frame job may wait behind interpretation (16 tokens: about 100 ms for a 0.5B
+        /// model on two cores).
+        public var prefillChunk: Int
 
-        public init(actions: [String], maxTokens: Int = 64, visibleLabels: Int = 6) {
+        public init(actions: [String], maxTokens: Int = 64, visibleLabels: Int = 6, prefillChunk: Int = 16) {
             self.actions = actions
             self.maxTokens = maxTokens
             self.visibleLabels = visibleLabels
+            self.prefillChunk = prefillChunk
         }
     }
 
@@ -41,6 +46,7 @@ public final class Interpreter: @unchecked Sendable {
                 prompt: InterpreterPrompt, settings: Settings) throws {
         guard !settings.actions.isEmpty else { throw InterpreterError.invalidConfiguration("the action vocabulary is empty") }
         guard settings.maxTokens > 0 else { throw InterpreterError.invalidConfiguration("max tokens must be positive") }
+        guard settings.prefillChunk > 0 else { throw InterpreterError.invalidConfiguration("the prefill chunk must be positive") }
         self.model = model
         self.tokenizer = tokenizer
         self.template = template
@@ -152,7 +158,7 @@ public final class InterpretationSession: @unchecked Sendable {
         let model = interpreter.model
         do {
             if !pending.isEmpty {
-                let chunk = pending.prefix(model.chunkSize)
+                let chunk = pending.prefix(interpreter.settings.prefillChunk)
                 logits = try model.prefill(chunk.map { .token($0) })
                 interpreter.appended(chunk)
                 pending.removeFirst(chunk.count)

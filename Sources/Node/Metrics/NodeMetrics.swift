@@ -10,7 +10,8 @@ public final class NodeMetrics: Sendable {
 
     public func render(_ status: StatusMessage) -> String {
         func gauge(_ name: String, _ value: Double, _ labels: [(String, String)] = [], help: String) {
-            registry.makeGauge(name: "sightline_\(name)", labels: labels, help: help).set(to: value)
+            let descriptor = MetricNameDescriptor(namespace: "sightline", metricName: name, unitName: "", helpText: help)
+            registry.makeGauge(descriptor: descriptor, labels: labels).set(to: value)
         }
         gauge("uptime_seconds", status.uptimeS, help: "Seconds since the node started")
         gauge("camera_up", status.camera.state == .ok ? 1 : 0, [("state", status.camera.state.rawValue)], help: "1 while frames arrive")

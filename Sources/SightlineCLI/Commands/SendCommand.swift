@@ -36,11 +36,20 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Print the reply only; do not wait for the intent.")
     var noWait = false
 
+    @Option(help: "After the first intent, keep printing this command's revisions for this many seconds.")
+    var follow: Double = 0
+
+    @Option(help: "json: one JSON message per line (the contract); text: one readable line per message.")
+    var format: OutputFormat = .json
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case json, text }
+
     @OptionGroup var keys: ClientKeyOptions
 
     func validate() throws {
         if text.joined().isEmpty { throw ValidationError("give the command text") }
         if !(timeout > 0 && timeout <= 3600) { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
+        if !(follow >= 0 && follow <= 3600) { throw ValidationError("--follow must be between 0 and 3600 seconds") }
     }
 
     func run() async throws {
@@ -68,24 +77,30 @@ struct SendCommand: AsyncParsableCommand {
         guard let replyMessage = try commands.receive(timeoutMs: milliseconds), let body = replyMessage.frames.last else {
             return Output(failure: "no reply from \(endpoint) within \(timeout) s")
         }
-        var output = Output(printed: [String(decoding: body, as: UTF8.self)])
         let reply = try ProtocolJSON.decode(CommandReply.self, from: body)
+        let text = if case .command(_, let text, _) = request { text } else { "" }
+        var output = Output(printed: [format == .json ? String(decoding: body, as: UTF8.self) : IntentText.reply(reply, text: text)])
         guard reply.status == .accepted, let commandID = reply.id else {
             output.failure = "rejected: \(reply.reason?.rawValue ?? "no reason")\(reply.detail.map { " (\($0))" } ?? "")"
             return output
         }
         guard let intents else { return output }
-        let deadline = Date().addingTimeInterval(timeout)
+        var deadline = Date().addingTimeInterval(timeout)
+        var first = true
         while deadline.timeIntervalSinceNow > 0 {
             guard let message = try intents.receive(timeoutMs: Int(deadline.timeIntervalSinceNow * 1000) + 1),
                   message.frames.count == 2 else { continue }
             // Other clients' intents go by too; ours carries our command id.
             if let intent = try? ProtocolJSON.decode(IntentMessage.self, from: message.frames[1]), intent.commandID == commandID {
-                output.printed.append(String(decoding: message.frames[1], as: UTF8.self))
-                return output
+                output.printed.append(format == .json ? String(decoding: message.frames[1], as: UTF8.self) : IntentText.intent(intent))
+                if first {
+                    first = false
+                    guard follow > 0 else { return output }
+                    deadline = Date().addingTimeInterval(follow)
+                }
             }
         }
-        output.failure = "no intent for command \(commandID) within \(timeout) s"
+        if first { output.failure = "no intent for command \(commandID) within \(timeout) s" }
         return output
     }
 
