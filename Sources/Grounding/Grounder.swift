@@ -98,9 +98,10 @@ public final class Grounder: @unchecked Sendable {
             around: best.box, windows: windows, patches: patchEmbeddings, texts: textEmbeddings, width: image.width, height: image.height) {
             box = dense
         }
-        // A rival counts only when it is a separate place (not a window around the same object) and plausible itself.
+        // A rival counts only when it is a separate place (no part of the box just found is in it:
+        // windows holding part of the same object are not rivals) and plausible itself.
         let rival = regions.dropFirst().first { region in
-            Self.containment(region.box, best.box) < 0.5 && region.probability >= c.foundThreshold
+            Self.coverage(of: box, by: region.box) == 0 && region.probability >= c.foundThreshold
         }
         let status: GroundingResult.Status = rival.map { best.rank - $0.rank < c.ambiguityMargin } == true ? .ambiguous : .grounded
         return GroundingResult(status: status, box: box, score: best.probability, regions: regions, windowCount: windows.count)
@@ -228,11 +229,10 @@ public final class Grounder: @unchecked Sendable {
         return GroundingBox(x0: sum.x0 / weight, y0: sum.y0 / weight, x1: sum.x1 / weight, y1: sum.y1 / weight)
     }
 
-    /// How much of the smaller box lies inside the larger one.
-    static func containment(_ a: GroundingBox, _ b: GroundingBox) -> Float {
-        let iw = max(0, min(a.x1, b.x1) - max(a.x0, b.x0))
-        let ih = max(0, min(a.y1, b.y1) - max(a.y0, b.y0))
-        let smaller = min(a.area, b.area)
-        return smaller > 0 ? iw * ih / smaller : 0
+    /// How much of `box` lies inside `window`.
+    static func coverage(of box: GroundingBox, by window: GroundingBox) -> Float {
+        let iw = max(0, min(box.x1, window.x1) - max(box.x0, window.x0))
+        let ih = max(0, min(box.y1, window.y1) - max(box.y0, window.y0))
+        return box.area > 0 ? iw * ih / box.area : 0
     }
 }

@@ -134,18 +134,22 @@ struct DemoGroundingTests {
                     }
                 }
             }
-            // Undo the normalisation; Pillow rounds its means to 8 bits, the sampler keeps them exact.
-            var worst: Float = 0
+            // Undo the normalisation. Pillow rounds to 8 bits after each of its two passes, the
+            // sampler keeps floats: at most one level apart anywhere, and under half a level on average (two roundings).
+            var worst: Float = 0, total: Float = 0
             let plane = side * side
             for y in 0..<side {
                 for x in 0..<side {
                     for c in 0..<3 {
                         let value = (output[c * plane + y * side + x] * preprocessing.imageStd[c] + preprocessing.imageMean[c]) * 255
-                        worst = max(worst, abs(value - window.pil_box_uint8_hwc.data[(y * side + x) * 3 + c]))
+                        let difference = abs(value - window.pil_box_uint8_hwc.data[(y * side + x) * 3 + c])
+                        worst = max(worst, difference)
+                        total += difference
                     }
                 }
             }
-            #expect(worst <= 0.51, "window \(b): max difference \(worst) from Pillow")
+            #expect(worst <= 1.01, "window \(b): max difference \(worst) from Pillow")
+            #expect(total / Float(3 * plane) <= 0.5, "window \(b): mean difference \(total / Float(3 * plane)) from Pillow")
         }
     }
 }

@@ -11,7 +11,7 @@ phrase (the first --absent-per-image of the truth's hard absent phrases), and re
 
 With --sweep it runs once at threshold 0, keeps every answer's regions, and replays the
 abstention rule (Grounder.ground: not_found under the threshold; ambiguous when a
-separate plausible rival is within the margin) for a grid of thresholds and margins:
+separate plausible rival, one holding no part of the found box, is within the margin) for a grid of thresholds and margins:
 that is how the defaults were chosen, on the validation seed only.
 
     python3 scripts/demo/eval_grounding.py --seed 4242 --count 150 [--binary .build/release/sightline]
@@ -36,11 +36,12 @@ def iou(a, b):
     return inter / union if union > 0 else 0
 
 
-def containment(a, b):
-    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return iw * ih / smaller if smaller > 0 else 0
+def coverage(box, window):
+    """How much of box lies inside window."""
+    iw = max(0, min(box[2], window[2]) - max(box[0], window[0]))
+    ih = max(0, min(box[3], window[3]) - max(box[1], window[1]))
+    area = (box[2] - box[0]) * (box[3] - box[1])
+    return iw * ih / area if area > 0 else 0
 
 
 def decide(answer, threshold, margin):
@@ -49,8 +50,10 @@ def decide(answer, threshold, margin):
     best = regions[0]
     if best["score"] < threshold:
         return "not_found"
+    found = answer["box"]
     for r in regions[1:]:
-        if containment(r["box"], best["box"]) < 0.5 and r["score"] >= threshold:
+        separate = coverage(found, r["box"]) == 0
+        if separate and r["score"] >= threshold:
             return "ambiguous" if best["score"] - r["score"] < margin else "grounded"
     return "grounded"
 
@@ -83,6 +86,7 @@ def main():
     parser.add_argument("--sweep", action="store_true", help="run at threshold 0 and replay the rule over a grid")
     parser.add_argument("--save", help="write every answer here (JSON lines)")
     parser.add_argument("--dense", action="store_true", help="sightline ground --dense (patch-similarity boxes)")
+    parser.add_argument("--window-scales", help="sightline ground --window-scales (default: the built-in defaults)")
     args = parser.parse_args()
     if args.seed in (900, 1007) and not args.sweep:
         print("note: seed 900 is the training validation seed and 1007 the training seed", file=sys.stderr)
@@ -102,6 +106,8 @@ def main():
                     command += ["--threshold", "0"]
                 if args.dense:
                     command += ["--dense"]
+                if args.window_scales:
+                    command += ["--window-scales", args.window_scales]
                 out = subprocess.run(command, capture_output=True, text=True)
                 if out.returncode != 0:
                     sys.exit(f"sightline ground failed on {scene['file']} '{phrase}': {out.stderr.strip()}")

@@ -38,6 +38,12 @@ struct GroundCommand: AsyncParsableCommand {
     @Option(help: "Calibrated probability under which the answer is not_found (default \(GroundingConfiguration().foundThreshold)).")
     var threshold: Float?
 
+    @Option(help: "Window sides as fractions of the image's shorter side, comma-separated (default \(GroundingConfiguration().windowScales.map { "\($0)" }.joined(separator: ","))).")
+    var windowScales: String?
+
+    @Option(help: "Step between windows as a fraction of the window side (default \(GroundingConfiguration().stride)).")
+    var stride: Float?
+
     @Flag(help: "Dense patch-similarity mode: the box from the patch tokens' similarity map around the best window.")
     var dense = false
 
@@ -54,12 +60,29 @@ struct GroundCommand: AsyncParsableCommand {
             throw ValidationError("--prior must be four numbers x0,y0,x1,y1 with x0 < x1 and y0 < y1, got '\(prior)'")
         }
         if let threshold, !(0...1).contains(threshold) { throw ValidationError("--threshold must be in 0...1") }
+        if let problem = try settings().validate() { throw ValidationError(problem) }
     }
 
     static func parseBox(_ text: String) -> GroundingBox? {
         let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard values.count == 4, values.allSatisfy(\.isFinite), values[0] < values[2], values[1] < values[3] else { return nil }
         return GroundingBox(x0: values[0], y0: values[1], x1: values[2], y1: values[3])
+    }
+
+    /// The defaults with this command's overrides.
+    func settings() throws -> GroundingConfiguration {
+        var settings = GroundingConfiguration()
+        if let threshold { settings.foundThreshold = threshold }
+        if let stride { settings.stride = stride }
+        if let windowScales {
+            let scales = windowScales.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard !scales.isEmpty, scales.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--window-scales must be comma-separated numbers, got '\(windowScales)'")
+            }
+            settings.windowScales = scales.map { $0! }
+        }
+        settings.dense = dense
+        return settings
     }
 
     struct Output: Encodable {
@@ -86,10 +109,7 @@ struct GroundCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (modelPath, imagePath, phrase, threads) = (model, image, text, self.threads)
-        var settings = GroundingConfiguration()
-        if let threshold { settings.foundThreshold = threshold }
-        settings.dense = dense
-        let configuration = settings
+        let configuration = try settings()
         let vocabularyPath = vocabulary ?? (FileManager.default.fileExists(atPath: model + "/vocabulary.txt") ? model + "/vocabulary.txt" : nil)
         let priorBox = prior.flatMap(Self.parseBox)
         let output = try await onDedicatedThread("sightline.ground") { () throws -> Output in
