@@ -18,8 +18,8 @@ public struct NodeSettings: Sendable {
     public var sceneVocabulary: [String] = []
     /// The most commands waiting for the interpreter; beyond that new commands get `busy`.
     public var commandQueueDepth = 8
-    /// Interpretations and groundings run on frames no larger than this on their long side
-    /// (JPEG frames are decoded at a reduced scale); at shed level 2 half of it.
+    /// Grounding runs on frames no larger than this on their long side (JPEG frames are
+    /// decoded at a reduced scale).
     public var groundingMaxSide = 640
     /// Where annotated frames (boxes and phrases drawn) are written, if anywhere.
     public var annotateDirectory: String?

@@ -36,6 +36,7 @@ public final class IntentEngine: @unchecked Sendable {
         var expiresNs: UInt64
         var target: GroundingBox?
         var destination: GroundingBox?
+        var lastStatus: IntentStatus?
     }
 
     public struct Counters: Sendable, Equatable {
@@ -53,6 +54,9 @@ public final class IntentEngine: @unchecked Sendable {
     private let executor: ComputeExecutor
     private let interpreter: Interpreter
     private let grounder: Grounder
+    /// The same search without its finest window scale: what shed level 2 ("lower the grounding
+    /// resolution") grounds with, at a fraction of the windows.
+    private let coarseGrounder: Grounder
     private let camera: CalibratedCamera?
     private let publisher: Publisher
     private let commandServer: CommandServer
@@ -72,7 +76,7 @@ public final class IntentEngine: @unchecked Sendable {
     private var shuttingDown = false
 
     public init(
-        settings: NodeSettings, executor: ComputeExecutor, interpreter: Interpreter, grounder: Grounder,
+        settings: NodeSettings, executor: ComputeExecutor, interpreter: Interpreter, grounder: Grounder, coarseGrounder: Grounder,
         camera: CalibratedCamera?, publisher: Publisher,
         commandServer: CommandServer, clock: any CaptureClock = SystemClock(), logger: Logger,
         latestFrame: @escaping @Sendable () -> Frame?, visibleLabels: @escaping @Sendable () -> [String]
@@ -81,6 +85,7 @@ public final class IntentEngine: @unchecked Sendable {
         self.executor = executor
         self.interpreter = interpreter
         self.grounder = grounder
+        self.coarseGrounder = coarseGrounder
         self.camera = camera
         self.publisher = publisher
         self.commandServer = commandServer
@@ -294,9 +299,9 @@ public final class IntentEngine: @unchecked Sendable {
     private func ground(commandID: String, frame: Frame, originNs: UInt64) {
         guard let intent = lock.withLock({ active[commandID] }) else { return }
         let started = clock.monotonicNs()
-        let lowResolution = executor.shedLevel >= .lowerGroundingResolution
+        let grounder = executor.shedLevel >= .lowerGroundingResolution ? coarseGrounder : self.grounder
         do {
-            let (image, scale) = try groundingImage(frame, lowResolution: lowResolution)
+            let (image, scale) = try groundingImage(frame)
             var target: GroundedPhrase?, destination: GroundedPhrase?
             var status = IntentStatus.grounded
             var targetBox: GroundingBox?, destinationBox: GroundingBox?
@@ -314,14 +319,17 @@ public final class IntentEngine: @unchecked Sendable {
                 if intent.task.target.isEmpty { status = Self.status(result.status) }
             }
             let done = clock.monotonicNs()
-            let revision = lock.withLock { () -> Int? in
-                guard active[commandID] != nil else { return nil }  // cancelled or superseded meanwhile
-                active[commandID]!.revision += 1
-                active[commandID]!.target = targetBox ?? active[commandID]!.target
-                active[commandID]!.destination = destinationBox ?? active[commandID]!.destination
-                return active[commandID]!.revision
+            let update = lock.withLock { () -> (revision: Int, changed: Bool)? in
+                guard var intent = active[commandID] else { return nil }  // cancelled or superseded meanwhile
+                intent.revision += 1
+                intent.target = targetBox ?? intent.target
+                intent.destination = destinationBox ?? intent.destination
+                let changed = intent.lastStatus != status
+                intent.lastStatus = status
+                active[commandID] = intent
+                return (intent.revision, changed)
             }
-            guard let revision else { return }
+            guard let (revision, statusChanged) = update else { return }
             let total = revision == 0
                 ? milliseconds(done, since: intent.command.receivedMonotonicNs)
                 : milliseconds(done, since: frame.capture.monotonicNs)
@@ -333,7 +341,8 @@ public final class IntentEngine: @unchecked Sendable {
                 validUntilRealtimeNs: frame.capture.realtimeNs + nanoseconds(settings.intentValidityMs),
                 models: settings.models)
             publish(message)
-            if revision == 0 || revision % 10 == 0 { annotator?.write(frame: frame, intent: message, decoder: decoder) }
+            // A picture when the answer changes (found, lost, ambiguous), not one per revision.
+            if statusChanged { annotator?.write(frame: frame, intent: message, decoder: decoder) }
         } catch {
             lock.withLock { tally.groundErrors += 1 }
             logger.warning("grounding \(commandID) on frame \(frame.seq) failed: \(error)")
@@ -341,8 +350,8 @@ public final class IntentEngine: @unchecked Sendable {
     }
 
     /// The frame decoded for grounding, and the factor from its pixels to the stream's.
-    private func groundingImage(_ frame: Frame, lowResolution: Bool) throws -> (RGBImage, Float) {
-        let limit = lowResolution ? settings.groundingMaxSide / 2 : settings.groundingMaxSide
+    private func groundingImage(_ frame: Frame) throws -> (RGBImage, Float) {
+        let limit = settings.groundingMaxSide
         var scale = JPEGScale.full
         if case .jpeg = frame.pixels {
             for candidate in [JPEGScale.full, .half, .quarter, .eighth]

@@ -51,6 +51,9 @@ enum NodeAssembly {
         let vocabulary = launch.scene.vocabulary
         let scorer = try SceneScorer(classifier: try ZeroShotClassifier(model: clip, tokenizer: tokenizer), vocabulary: vocabulary)
         let grounder = try Grounder(model: clip, tokenizer: tokenizer, vocabulary: vocabulary)
+        var coarse = GroundingConfiguration()
+        coarse.windowScales = Array(coarse.windowScales.dropFirst())
+        let coarseGrounder = try Grounder(model: clip, tokenizer: tokenizer, vocabulary: vocabulary, configuration: coarse)
 
         // The interpreter
         guard let lmPath = launch.models.interpreter else {
@@ -139,7 +142,7 @@ enum NodeAssembly {
             do { try publisher.publish(.scene, message) } catch { logger.error("publishing scene: \(error)") }
         }
         let engine = try IntentEngine(
-            settings: settings, executor: executor, interpreter: interpreter, grounder: grounder, camera: camera,
+            settings: settings, executor: executor, interpreter: interpreter, grounder: grounder, coarseGrounder: coarseGrounder, camera: camera,
             publisher: publisher, commandServer: commandServer, clock: clock, logger: logger,
             latestFrame: { pipeline.latestFrame }, visibleLabels: { scenes.visible() })
         intents.engine = engine
