@@ -57,6 +57,7 @@ public final class IntentEngine: @unchecked Sendable {
     /// The same search without its finest window scale: what shed level 2 ("lower the grounding
     /// resolution") grounds with, at a fraction of the windows.
     private let coarseGrounder: Grounder
+    private let phrases: PhraseResolver
     private let camera: CalibratedCamera?
     private let publisher: Publisher
     private let commandServer: CommandServer
@@ -86,6 +87,7 @@ public final class IntentEngine: @unchecked Sendable {
         self.interpreter = interpreter
         self.grounder = grounder
         self.coarseGrounder = coarseGrounder
+        phrases = PhraseResolver(vocabulary: settings.sceneVocabulary)
         self.camera = camera
         self.publisher = publisher
         self.commandServer = commandServer
@@ -223,8 +225,10 @@ public final class IntentEngine: @unchecked Sendable {
         let interpretMs = milliseconds(clock.monotonicNs(), since: command.receivedMonotonicNs)
         lock.withLock { if interpreting?.command.id == command.id { interpreting = nil } }
         switch outcome {
-        case .interpreted(let task, let text):
-            logger.info("command \(command.id) \"\(command.text)\" -> \(text)")
+        case .interpreted(var task, let text):
+            task.target = phrases.resolve(task.target, command: command.text)
+            task.destination = task.destination.map { phrases.resolve($0, command: command.text) }
+            logger.info("command \(command.id) \"\(command.text)\" -> \(text) -> target \"\(task.target)\"")
             lock.withLock { tally.interpreted += 1 }
             activate(command, task, interpretMs: interpretMs)
         case .timeout(let partial):
