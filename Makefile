@@ -38,9 +38,10 @@ test: deps
 	$(SWIFT) build -c release -Xswiftc -enable-testing --build-tests
 	$(SWIFT) test -c release -Xswiftc -enable-testing --skip-build
 
-## demo: the node's main job on the bundled recording
+## demo: the node's main job on the bundled recording: commands in, grounded intents out
 demo: build
-	$(RELEASE_BIN) replay Recordings/demo --realtime --scale 1/2
+	@$(MAKE) --no-print-directory models
+	scripts/demo/run_demo.sh
 
 ## bench: capture benchmarks (decode and replay), release build
 bench: build
