@@ -88,6 +88,15 @@ public final class Grounder: @unchecked Sendable {
             return .init(box: windows[i], probability: p, rank: p + bonus)
         }
         candidates.sort { $0.rank > $1.rank }
+        // Near-ties go to the smaller window: a window that frames the object tightly and one
+        // that holds it with table around both score ~1, and the tight one is the better box.
+        if let top = candidates.first,
+           let tight = candidates.filter({ top.rank - $0.rank <= c.tightTieMargin && $0.box.iou(top.box) > 0 && Self.coverage(of: $0.box, by: top.box) >= 0.7 })
+               .min(by: { $0.box.area < $1.box.area }),
+           let index = candidates.firstIndex(of: tight), index > 0 {
+            candidates.remove(at: index)
+            candidates.insert(tight, at: 0)
+        }
         let regions = Self.suppress(candidates, iou: c.nmsIoU, keep: c.maxRegions)
         let best = regions[0]
         guard best.probability >= c.foundThreshold else {
@@ -219,7 +228,8 @@ public final class Grounder: @unchecked Sendable {
     static func fuse(_ best: GroundingResult.Region, with all: [GroundingResult.Region], iou: Float, floor: Float) -> GroundingBox {
         guard iou > 0 else { return best.box }
         var sum = GroundingBox(x0: 0, y0: 0, x1: 0, y1: 0), weight: Float = 0
-        for region in all where region.probability >= floor * best.probability && region.box.iou(best.box) >= iou {
+        for region in all where region.probability >= floor * best.probability && region.box.iou(best.box) >= iou
+            && region.box.area <= best.box.area * 1.5 {
             let w = region.probability
             sum.x0 += w * region.box.x0; sum.y0 += w * region.box.y0
             sum.x1 += w * region.box.x1; sum.y1 += w * region.box.y1

@@ -31,8 +31,13 @@ public struct GroundingConfiguration: Sendable, Equatable {
     /// A region's ranking score gains `priorWeight * IoU(region, prior box)`, so a tracked box
     /// does not jump to a similar object when both score alike.
     public var priorWeight: Float = 0.2
+    /// Windows ranking within this of the best, inside it and overlapping it, are near-ties:
+    /// the smallest becomes the best region (a tight window and one with table around the
+    /// object both score ~1; the tight one is the better box).
+    public var tightTieMargin: Float = 0.02
     /// The reported box is the score-weighted mean of the windows that overlap the best one by
-    /// at least this IoU and score at least `fusionFloor` of its probability (0 disables fusion).
+    /// at least this IoU, score at least `fusionFloor` of its probability and are at most 1.5 times
+    /// its area (larger windows would pull the box outwards) (0 disables fusion).
     public var fusionIoU: Float = 0.3
     public var fusionFloor: Float = 0.5
     /// Dense patch-similarity mode: also score every window's patch tokens against the labels,
@@ -54,7 +59,7 @@ public struct GroundingConfiguration: Sendable, Equatable {
             return "every prompt template needs a {} where the phrase goes"
         }
         if !(0...1).contains(foundThreshold) { return "found threshold must be in 0...1" }
-        if !(ambiguityMargin >= 0) || !(priorWeight >= 0) { return "ambiguity margin and prior weight must be non-negative" }
+        if !(ambiguityMargin >= 0) || !(priorWeight >= 0) || !(tightTieMargin >= 0) { return "ambiguity margin, prior weight and tie margin must be non-negative" }
         if !(0...1).contains(nmsIoU) || !(0...1).contains(fusionIoU) { return "IoU thresholds must be in 0...1" }
         if maxRegions < 2 { return "max regions must be at least 2 (the best and a rival)" }
         return nil
