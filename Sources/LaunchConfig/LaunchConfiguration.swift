@@ -296,19 +296,28 @@ public struct LaunchConfiguration: Sendable, Equatable {
         public var annotateDir: String?
         /// At most this many annotated frames per run.
         public var annotateLimit: Int
+        /// Grounding's sliding-window sides, as fractions of the frame's short side (nil: the
+        /// grounder's defaults). Fewer, larger windows for a big CLIP on a small CPU.
+        public var windowScales: [Double]?
+        /// Step between windows as a fraction of the window side (nil: the default, 0.5).
+        public var windowStride: Double?
 
         public init(groundHz: Double = 5, lifetimeS: Double = 30, groundingMaxSide: Int = 640,
-                    annotateDir: String? = nil, annotateLimit: Int = 24) {
+                    annotateDir: String? = nil, annotateLimit: Int = 24,
+                    windowScales: [Double]? = nil, windowStride: Double? = nil) {
             self.groundHz = groundHz
             self.lifetimeS = lifetimeS
             self.groundingMaxSide = groundingMaxSide
             self.annotateDir = annotateDir
             self.annotateLimit = annotateLimit
+            self.windowScales = windowScales
+            self.windowStride = windowStride
         }
 
         enum CodingKeys: String, CodingKey {
             case groundHz = "ground_hz", lifetimeS = "lifetime_s", groundingMaxSide = "grounding_max_side"
             case annotateDir = "annotate_dir", annotateLimit = "annotate_limit"
+            case windowScales = "window_scales", windowStride = "window_stride"
         }
     }
 }

@@ -265,14 +265,24 @@ struct LaunchFileReader {
     func intents(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Intents {
         let defaults = LaunchConfiguration.Intents()
         guard let fields = try value?.mapping(allowing: [
-            "ground_hz", "lifetime_s", "grounding_max_side", "annotate_dir", "annotate_limit",
+            "ground_hz", "lifetime_s", "grounding_max_side", "annotate_dir", "annotate_limit", "window_scales", "window_stride",
         ]) else { return defaults }
+        var scales: [Double]?
+        if let value = fields.optional("window_scales") {
+            let list = try value.doubles()
+            guard !list.isEmpty, list.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
+                throw value.error("window scales are fractions of the short side, each in (0, 1]")
+            }
+            scales = list
+        }
         let result = LaunchConfiguration.Intents(
             groundHz: try fields.number("ground_hz", default: defaults.groundHz, above: 0, atMost: 120),
             lifetimeS: try fields.number("lifetime_s", default: defaults.lifetimeS, above: 0, atMost: 86_400),
             groundingMaxSide: try fields.int("grounding_max_side", default: defaults.groundingMaxSide, in: 64...8192),
             annotateDir: try fields.optional("annotate_dir").map { value throws(YAMLFileError) in try paths.resolve(value) },
-            annotateLimit: try fields.int("annotate_limit", default: defaults.annotateLimit, in: 0...10_000))
+            annotateLimit: try fields.int("annotate_limit", default: defaults.annotateLimit, in: 0...10_000),
+            windowScales: scales,
+            windowStride: try fields.optional("window_stride").map { value throws(YAMLFileError) in try value.number(above: 0, atMost: 1) })
         try fields.finish()
         return result
     }

@@ -34,11 +34,30 @@ import Testing
         #expect(demo.keys == LaunchConfiguration.Keys(curve: false))
         #expect(demo.calibration == LaunchConfiguration.CalibrationFiles(camera: Self.inRepository("Calibration/example-640x480.yaml")))
         #expect(demo.budgets == LaunchConfiguration.Budgets(frame: 250, ground: 400, interpret: 4000, intentValidity: 1500))
-        #expect(demo.scene.vocabulary == ["red cube", "blue ball", "green block", "cup", "bottle", "book"] && demo.scene.publishHz == 2)
+        // The demo scores every phrase the demo CLIP was trained on.
+        let trained = try String(contentsOfFile: Self.inRepository("Models/demo-clip/vocabulary.txt"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(demo.scene.vocabulary == trained && demo.scene.publishHz == 2)
+        #expect(demo.models.prompt == Self.inRepository("Launch/prompts/interpreter.yaml"))
+        #expect(demo.intents == LaunchConfiguration.Intents(
+            groundHz: 5, lifetimeS: 30, groundingMaxSide: 320, annotateDir: Self.inRepository("out/demo"), annotateLimit: 12))
         #expect(demo.actions.contains("pick") && demo.actions.contains("stop"))
         // Keys the file leaves out take their documented defaults.
         #expect(demo.limits == LaunchConfiguration.Limits(maxMessageBytes: 16384, maxTextChars: 500, queueDepth: 8, perClientRate: 5))
         #expect(demo.logLevel == .info)
+    }
+
+    @Test func intentsSectionIsValidated() throws {
+        let base = "source: {replay: {path: r}}\nmodels: {clip: c}\n"
+        let parsed = try LaunchConfiguration.parse(yaml: base + "intents: {window_scales: [0.3, 0.45], window_stride: 0.5, ground_hz: 2}", file: "/x/l.yaml")
+        #expect(parsed.intents.windowScales == [0.3, 0.45] && parsed.intents.windowStride == 0.5 && parsed.intents.groundHz == 2)
+        #expect(parsed.intents.lifetimeS == 30)
+        #expect {
+            try LaunchConfiguration.parse(yaml: base + "intents:\n  window_scales: [0.3, 1.5]", file: "/x/l.yaml")
+        } throws: { "\($0)".contains("/x/l.yaml:4") && "\($0)".contains("intents.window_scales") }
+        #expect {
+            try LaunchConfiguration.parse(yaml: base + "intents:\n  ground_hertz: 2", file: "/x/l.yaml")
+        } throws: { "\($0)".contains("/x/l.yaml:4") && "\($0)".contains("ground_hertz") }
     }
 
     /// A launch file named relative to the working directory resolves its paths from its own folder.

@@ -50,9 +50,12 @@ enum NodeAssembly {
         }
         let vocabulary = launch.scene.vocabulary
         let scorer = try SceneScorer(classifier: try ZeroShotClassifier(model: clip, tokenizer: tokenizer), vocabulary: vocabulary)
-        let grounder = try Grounder(model: clip, tokenizer: tokenizer, vocabulary: vocabulary)
-        var coarse = GroundingConfiguration()
-        coarse.windowScales = Array(coarse.windowScales.dropFirst())
+        var search = GroundingConfiguration()
+        if let scales = launch.intents.windowScales { search.windowScales = scales.map(Float.init) }
+        if let stride = launch.intents.windowStride { search.stride = Float(stride) }
+        let grounder = try Grounder(model: clip, tokenizer: tokenizer, vocabulary: vocabulary, configuration: search)
+        var coarse = search
+        if coarse.windowScales.count > 1 { coarse.windowScales = Array(coarse.windowScales.sorted().dropFirst()) }
         let coarseGrounder = try Grounder(model: clip, tokenizer: tokenizer, vocabulary: vocabulary, configuration: coarse)
 
         // The interpreter
