@@ -70,6 +70,10 @@ public final class IntentEngine: @unchecked Sendable {
     private let decoder: JPEGDecoder
 
     private let lock = NSLock()
+    /// Serialises starting interpretations: the command loop and the executor thread (after
+    /// one finishes) may both try; the interpreter must see one `session` call at a time.
+    /// Recursive because a start that fails at once finishes and starts the next one.
+    private let starting = NSRecursiveLock()
     private var waiting: [Waiting] = []
     private var interpreting: (command: AcceptedCommand, session: InterpretationSession)?
     private var active: [String: Active] = [:]
@@ -184,6 +188,8 @@ public final class IntentEngine: @unchecked Sendable {
     // MARK: Interpretation
 
     private func startNextInterpretation() {
+        starting.lock()
+        defer { starting.unlock() }
         while true {
             let next = lock.withLock { () -> Waiting? in
                 guard interpreting == nil, !shuttingDown, !waiting.isEmpty else { return nil }
@@ -214,9 +220,8 @@ public final class IntentEngine: @unchecked Sendable {
                     return .finished
                 }
             })
-            if admission == .full || admission == .closed {
-                finishInterpretation(next.command, .failed("the compute queue is full"))
-            }
+            // A closed executor disposed of the job, which already finished the interpretation.
+            if admission == .full { finishInterpretation(next.command, .failed("the compute queue is full")) }
             return
         }
     }
@@ -236,7 +241,7 @@ public final class IntentEngine: @unchecked Sendable {
             lock.withLock { tally.timeouts += 1 }
             publishFailure(command, status: .timeout, interpretMs: interpretMs, why: "deadline")
         case .cancelled:
-            break
+            commandServer.commandFinished(command.id)
         case .failed(let why):
             logger.error("command \(command.id): \(why)")
             lock.withLock { tally.failures += 1 }
@@ -401,7 +406,7 @@ public final class IntentEngine: @unchecked Sendable {
             validUntilRealtimeNs: (frame?.capture.realtimeNs ?? now.realtimeNs) + nanoseconds(settings.intentValidityMs),
             models: settings.models))
         commandServer.commandFinished(command.id)
-        _ = why
+        logger.warning("command \(command.id): \(status.rawValue) (\(why))")
     }
 
     private func publish(_ message: IntentMessage) {
