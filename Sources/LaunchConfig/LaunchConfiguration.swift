@@ -121,11 +121,11 @@ public struct LaunchConfiguration: Sendable, Equatable {
     public struct Models: Sendable, Equatable {
         /// CLIP checkpoint folder.
         public var clip: String
-        /// Interpreter GGUF (or checkpoint folder); nil runs scene scoring only.
+        /// Interpreter GGUF (or checkpoint folder); `sightline run` needs one to take commands.
         public var interpreter: String?
         /// LLaVA multimodal projector GGUF, when the interpreter is a LLaVA model.
         public var mmproj: String?
-        /// System-prompt file for the interpreter; nil uses the built-in prompt.
+        /// The interpreter's prompt file; nil uses `prompts/interpreter.yaml` beside the launch file.
         public var prompt: String?
         /// `--precision` of the CLIP commands.
         public var precision: MatmulPrecision

@@ -63,6 +63,11 @@ enum NodeAssembly {
             throw CommandFailure("\(launch.file): models.interpreter is required: the node turns commands into tasks with it")
         }
         let interpreter = try loadInterpreter(lmPath, launch: launch)
+        if let mmproj = launch.models.mmproj {
+            // The LLaVA engine runs (`sightline generate --image`), but the node does not yet splice
+            // the frame's image rows into its interpreter's prompt: say so rather than pretend.
+            logger.warning("models.mmproj (\(mmproj)) is not used by the node yet: the interpreter reads the command and the scene labels CLIP sees, not the image")
+        }
 
         // Calibration, fitted to the stream size when it is known now (a replay's recording,
         // the camera's requested size); refused if it cannot be.
