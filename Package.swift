@@ -111,13 +111,13 @@ let package = Package(
         ),
         .target(
             name: "Interpreter",
-            dependencies: ["Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML"],
+            dependencies: ["Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Node",
             dependencies: [
-                "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration",
+                "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration", "LLaVA",
                 "Messaging", "SightlineProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -201,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InterpreterTests",
-            dependencies: ["Interpreter", "Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML"],
+            dependencies: ["Interpreter", "Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

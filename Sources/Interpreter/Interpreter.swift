@@ -1,6 +1,8 @@
 public import Generation
+public import Imaging
 public import LanguageModel
 import Foundation
+public import LLaVA
 public import StructuredOutput
 public import Tokenizers
 
@@ -31,19 +33,31 @@ public final class Interpreter: @unchecked Sendable {
         }
     }
 
+    /// A LLaVA image encoder: with it, each command's prompt carries the frame's image rows.
+    public struct Vision: Sendable {
+        public var encoder: LLaVAImageEncoder
+        public var reduction: ImageTokenReduction
+
+        public init(encoder: LLaVAImageEncoder, reduction: ImageTokenReduction = .none) {
+            self.encoder = encoder
+            self.reduction = reduction
+        }
+    }
+
     public let model: LanguageModel
     public let tokenizer: LMTokenizer
+    public let vision: Vision?
     public let template: ChatTemplate
     public let prompt: InterpreterPrompt
     public let settings: Settings
     public let schema: JSONSchema
     private let trie: TokenTrie
-    /// The tokens whose keys and values the model's cache holds, in order.
-    private var cached: [Int32] = []
+    /// The inputs (tokens, image rows) whose keys and values the model's cache holds, in order.
+    private var cached: [LanguageModelInput] = []
     private var active = false
 
     public init(model: LanguageModel, tokenizer: LMTokenizer, template: ChatTemplate,
-                prompt: InterpreterPrompt, settings: Settings) throws {
+                prompt: InterpreterPrompt, settings: Settings, vision: Vision? = nil) throws {
         guard !settings.actions.isEmpty else { throw InterpreterError.invalidConfiguration("the action vocabulary is empty") }
         guard settings.maxTokens > 0 else { throw InterpreterError.invalidConfiguration("max tokens must be positive") }
         guard settings.prefillChunk > 0 else { throw InterpreterError.invalidConfiguration("the prefill chunk must be positive") }
@@ -52,39 +66,65 @@ public final class Interpreter: @unchecked Sendable {
         self.template = template
         self.prompt = prompt
         self.settings = settings
+        self.vision = vision
+        if let vision { try vision.encoder.checkCompatible(with: model.configuration) }
         schema = try JSONSchema(json: TaskSchema.json(actions: settings.actions))
         trie = TokenTrie.shared(for: tokenizer)
         // Evaluate the shared prefix now, not on the first command's deadline.
         let prefix = tokenizer.encode(template.render(prompt.messages), addSpecial: true, parseSpecial: true)
         model.reset()
-        _ = try model.prefill(prefix.map { .token($0) })
-        cached = prefix
+        let inputs = prefix.map { LanguageModelInput.token($0) }
+        _ = try model.prefill(inputs)
+        cached = inputs
     }
 
-    /// The rendered prompt of one command (exposed for tests and logs).
-    public func promptText(command: String, visible: [String]) -> String {
-        template.render(prompt.messages + [.user(InterpreterPrompt.userTurn(command: command, visible: Array(visible.prefix(settings.visibleLabels))))])
+    /// The rendered prompt of one command (exposed for tests and logs); with an image, the user
+    /// turn starts with the image marker where its rows go.
+    public func promptText(command: String, visible: [String], withImage: Bool = false) -> String {
+        let turn = InterpreterPrompt.userTurn(command: command, visible: Array(visible.prefix(settings.visibleLabels)))
+        return template.render(prompt.messages + [.user(withImage ? ImagePrompt.marker + "\n" + turn : turn)])
     }
 
-    /// Starts interpreting `command`; drive the session with `step()` until it finishes.
-    public func session(command: String, visible: [String], deadlineNs: UInt64,
+    /// Starts interpreting `command`, with the camera frame when a vision encoder is configured;
+    /// drive the session with `step()` until it finishes. Encoding the image is the session's
+    /// first step, so it runs where the steps run (the compute executor), not here.
+    public func session(command: String, visible: [String], image: RGBImage? = nil, deadlineNs: UInt64,
                         now: @escaping @Sendable () -> UInt64) throws -> InterpretationSession {
         guard !active else { throw InterpreterError.busy }
-        let ids = tokenizer.encode(promptText(command: command, visible: visible), addSpecial: true, parseSpecial: true)
-        guard ids.count + settings.maxTokens <= model.tokenBudget else {
-            throw InterpreterError.commandTooLong(tokens: ids.count, budget: model.tokenBudget - settings.maxTokens)
+        let constraint = JSONSchemaConstraint(schema: schema, trie: trie)
+        if let image, let vision {
+            active = true
+            return InterpretationSession(
+                interpreter: self, image: (promptText(command: command, visible: visible, withImage: true), image, vision),
+                deadlineNs: deadlineNs, now: now, constraint: constraint)
         }
-        var common = 0
-        while common < min(ids.count, cached.count) - 1 && ids[common] == cached[common] { common += 1 }
-        try model.rewind(to: common)
-        cached.removeSubrange(common...)
+        let ids = tokenizer.encode(promptText(command: command, visible: visible), addSpecial: true, parseSpecial: true)
+        let (pending, reused) = try continueFromCache(ids.map { .token($0) })
         active = true
         return InterpretationSession(
-            interpreter: self, pending: ids[common...], reused: common, deadlineNs: deadlineNs, now: now,
-            constraint: JSONSchemaConstraint(schema: schema, trie: trie))
+            interpreter: self, pending: pending, reused: reused, deadlineNs: deadlineNs, now: now, constraint: constraint)
     }
 
-    fileprivate func appended(_ tokens: some Collection<Int32>) { cached.append(contentsOf: tokens) }
+    /// Keeps the longest cached prefix of `inputs` (at least one input is left to run, so the
+    /// logits are fresh) and returns what remains to prefill.
+    fileprivate func continueFromCache(_ inputs: [LanguageModelInput]) throws -> (ArraySlice<LanguageModelInput>, Int) {
+        guard inputs.count + settings.maxTokens <= model.tokenBudget else {
+            throw InterpreterError.commandTooLong(tokens: inputs.count, budget: model.tokenBudget - settings.maxTokens)
+        }
+        var common = 0
+        while common < min(inputs.count, cached.count) - 1 && inputs[common] == cached[common] { common += 1 }
+        try model.rewind(to: common)
+        cached.removeSubrange(common...)
+        return (inputs[common...], common)
+    }
+
+    /// The prompt with the image's rows spliced in at the marker.
+    fileprivate func imageInputs(_ text: String, _ image: RGBImage, _ vision: Vision) throws -> [LanguageModelInput] {
+        let embedding = try vision.encoder.embed(image, reduction: vision.reduction)
+        return try ImagePrompt(text: text, image: embedding, tokenizer: tokenizer).inputs
+    }
+
+    fileprivate func appended(_ inputs: some Collection<LanguageModelInput>) { cached.append(contentsOf: inputs) }
     fileprivate func ended() { active = false }
 }
 
@@ -123,9 +163,13 @@ public final class InterpretationSession: @unchecked Sendable {
     }
 
     private let interpreter: Interpreter
-    private var pending: ArraySlice<Int32>
-    public let reusedTokens: Int
-    public let commandTokens: Int
+    private var pending: ArraySlice<LanguageModelInput>
+    /// Cached prompt positions this command continued from (the shared prefix).
+    public private(set) var reusedTokens: Int
+    /// Prompt positions this command ran itself (its own tokens, and image rows if any).
+    public private(set) var commandTokens: Int
+    /// Set until the first step encodes the image and builds the prompt around it.
+    private var image: (text: String, image: RGBImage, vision: Interpreter.Vision)?
     private let deadlineNs: UInt64
     private let now: @Sendable () -> UInt64
     private let constraint: JSONSchemaConstraint
@@ -136,7 +180,13 @@ public final class InterpretationSession: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelRequested = false
 
-    fileprivate init(interpreter: Interpreter, pending: ArraySlice<Int32>, reused: Int, deadlineNs: UInt64,
+    fileprivate convenience init(interpreter: Interpreter, image: (String, RGBImage, Interpreter.Vision), deadlineNs: UInt64,
+                                 now: @escaping @Sendable () -> UInt64, constraint: JSONSchemaConstraint) {
+        self.init(interpreter: interpreter, pending: [], reused: 0, deadlineNs: deadlineNs, now: now, constraint: constraint)
+        self.image = image
+    }
+
+    fileprivate init(interpreter: Interpreter, pending: ArraySlice<LanguageModelInput>, reused: Int, deadlineNs: UInt64,
                      now: @escaping @Sendable () -> UInt64, constraint: JSONSchemaConstraint) {
         self.interpreter = interpreter
         self.pending = pending
@@ -157,9 +207,17 @@ public final class InterpretationSession: @unchecked Sendable {
         if now() > deadlineNs { return finish(.timeout(partial: text)) }
         let model = interpreter.model
         do {
+            if let (text, picture, vision) = image {
+                // One step: the vision tower and projector, then the prompt around the image rows.
+                image = nil
+                let inputs = try interpreter.imageInputs(text, picture, vision)
+                (pending, reusedTokens) = try interpreter.continueFromCache(inputs)
+                commandTokens = pending.count
+                return .running
+            }
             if !pending.isEmpty {
                 let chunk = pending.prefix(interpreter.settings.prefillChunk)
-                logits = try model.prefill(chunk.map { .token($0) })
+                logits = try model.prefill(Array(chunk))
                 interpreter.appended(chunk)
                 pending.removeFirst(chunk.count)
                 return .running
@@ -176,7 +234,7 @@ public final class InterpretationSession: @unchecked Sendable {
                 return finish(.failed("the output was not complete after \(generated.count) tokens: \(text)"))
             }
             logits = try model.decode(next)
-            interpreter.appended([next])
+            interpreter.appended([.token(next)])
             return .running
         } catch {
             return finish(.failed("\(error)"))

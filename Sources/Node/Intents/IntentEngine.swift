@@ -5,6 +5,7 @@ import Foundation
 public import Grounding
 import Imaging
 public import Interpreter
+import LLaVA
 public import Logging
 public import Messaging
 public import Scheduling
@@ -200,8 +201,15 @@ public final class IntentEngine: @unchecked Sendable {
             guard let next else { return }
             let session: InterpretationSession
             do {
+                // A vision-language interpreter sees the newest frame (decoded no larger than its
+                // tower needs); a text-only one the scene labels alone.
+                var image: RGBImage?
+                if let vision = interpreter.vision, let frame = latestFrame() {
+                    let side = vision.encoder.configuration.vision.imageSize
+                    image = try frame.rgb(scale: JPEGScale.largest(reducing: frame.width, frame.height, toAtLeast: side))
+                }
                 session = try interpreter.session(
-                    command: next.command.text, visible: visibleLabels(), deadlineNs: next.deadlineNs,
+                    command: next.command.text, visible: visibleLabels(), image: image, deadlineNs: next.deadlineNs,
                     now: { [clock] in clock.monotonicNs() })
             } catch {
                 publishFailure(next.command, status: .error, interpretMs: 0, why: "\(error)")

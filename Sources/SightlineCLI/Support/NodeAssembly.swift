@@ -63,11 +63,7 @@ enum NodeAssembly {
             throw CommandFailure("\(launch.file): models.interpreter is required: the node turns commands into tasks with it")
         }
         let interpreter = try loadInterpreter(lmPath, launch: launch)
-        if let mmproj = launch.models.mmproj {
-            // The LLaVA engine runs (`sightline generate --image`), but the node does not yet splice
-            // the frame's image rows into its interpreter's prompt: say so rather than pretend.
-            logger.warning("models.mmproj (\(mmproj)) is not used by the node yet: the interpreter reads the command and the scene labels CLIP sees, not the image")
-        }
+        if interpreter.vision != nil { logger.info("the interpreter sees the frame (LLaVA: \(launch.models.mmproj ?? lmPath))") }
 
         // Calibration, fitted to the stream size when it is known now (a replay's recording,
         // the camera's requested size); refused if it cannot be.
@@ -163,13 +159,19 @@ enum NodeAssembly {
             logger: logger)
     }
 
+    /// The interpreter: a language model, with LLaVA's image encoder when the launch file names an
+    /// mmproj (or the model is a Hugging Face LLaVA folder).
     private static func loadInterpreter(_ path: String, launch: LaunchConfiguration) throws -> Interpreter {
         let files = try LanguageModelFiles(path)
         let tokenizer = try files.tokenizer()
         let settings = launch.models.interpreterSettings
+        let vision = try VisionLanguageSetup.open(
+            model: path, mmproj: launch.models.mmproj, precision: launch.models.precision, poolFactor: 1)
+        try vision?.checkLanguageModel(files)
         let context = try files.contextLength()
         let budget = context > 0 ? min(context, settings.contextTokens) : settings.contextTokens
-        let model = try files.model(tokenBudget: budget, threads: launch.models.threads)
+        let model = try vision?.languageModel(files, tokenBudget: budget, threads: launch.models.threads)
+            ?? files.model(tokenBudget: budget, threads: launch.models.threads)
         let prompt: InterpreterPrompt
         do {
             prompt = try InterpreterPrompt.load(path: launch.models.prompt ?? defaultPromptPath(launch))
@@ -179,7 +181,8 @@ enum NodeAssembly {
         do {
             return try Interpreter(
                 model: model, tokenizer: tokenizer, template: ChatTemplate.of(model: path).template, prompt: prompt,
-                settings: .init(actions: launch.actions, maxTokens: settings.maxTokens))
+                settings: .init(actions: launch.actions, maxTokens: settings.maxTokens),
+                vision: vision.map { Interpreter.Vision(encoder: $0.encoder, reduction: $0.reduction) })
         } catch {
             throw CommandFailure("models.interpreter: \(error)")
         }
