@@ -3,6 +3,7 @@ import Foundation
 import Generation
 import Interpreter
 import LanguageModel
+import StructuredOutput
 import Testing
 import Tokenizers
 
@@ -38,9 +39,9 @@ enum InterpreterFixtures {
         #expect(prompt.examples.count >= 4)
         #expect(prompt.examples[0].task == InterpretedTask(action: "pick", target: "a red cube"))
         // Every example answer is itself valid under the task schema the decoder enforces.
-        let schema = try StructuredOutputSchemaCheck(actions: InterpreterFixtures.actions)
+        let schema = try JSONSchema(json: TaskSchema.json(actions: InterpreterFixtures.actions))
         for example in prompt.examples {
-            #expect(schema.accepts(InterpreterPrompt.answer(example.task)), "\(example.command)")
+            #expect(schema.matcher().accepts(InterpreterPrompt.answer(example.task)), "\(example.command)")
         }
     }
 
@@ -71,11 +72,4 @@ enum InterpreterFixtures {
         let path = try InterpreterFixtures.scratch("examples: []\n")
         #expect(throws: YAMLFileError.self) { try InterpreterPrompt.load(path: path) }
     }
-}
-
-/// The task schema, compiled the way the interpreter compiles it.
-struct StructuredOutputSchemaCheck {
-    let matcher: JSONMatcherBox
-    init(actions: [String]) throws { matcher = try JSONMatcherBox(TaskSchema.json(actions: actions)) }
-    func accepts(_ text: String) -> Bool { matcher.accepts(text) }
 }

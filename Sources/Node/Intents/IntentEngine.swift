@@ -174,15 +174,7 @@ public final class IntentEngine: @unchecked Sendable {
         }
         session?.cancel()
         for id in ended { commandServer.commandFinished(id) }
-        let frame = latestFrame()
-        let now = clock.now()
-        publish(IntentMessage(
-            id: "\(command.id)/0", commandID: command.id, revision: 0, text: command.text, action: "stop",
-            target: nil, status: .grounded, frame: stamp(frame),
-            latencyMs: IntentLatency(interpret: 0, ground: 0, total: milliseconds(now.monotonicNs, since: command.receivedMonotonicNs)),
-            validUntilRealtimeNs: (frame?.capture.realtimeNs ?? now.realtimeNs) + nanoseconds(settings.intentValidityMs),
-            models: settings.models))
-        commandServer.commandFinished(command.id)
+        publishFinal(command, action: "stop", status: .grounded, interpretMs: 0)
         logger.info("stop (\(command.id)): ended \(ended.count) command(s)")
     }
 
@@ -405,6 +397,13 @@ public final class IntentEngine: @unchecked Sendable {
 
     private func publishFailure(_ command: AcceptedCommand, status: IntentStatus, interpretMs: Double, why: String,
                                 action: String = "unknown") {
+        publishFinal(command, action: action, status: status, interpretMs: interpretMs)
+        logger.warning("command \(command.id): \(status.rawValue) (\(why))")
+    }
+
+    /// The one answer a command gets without grounding (stop, timeout, error): revision 0 on the
+    /// newest frame, no target; the command is then finished.
+    private func publishFinal(_ command: AcceptedCommand, action: String, status: IntentStatus, interpretMs: Double) {
         let frame = latestFrame()
         let now = clock.now()
         publish(IntentMessage(
@@ -414,7 +413,6 @@ public final class IntentEngine: @unchecked Sendable {
             validUntilRealtimeNs: (frame?.capture.realtimeNs ?? now.realtimeNs) + nanoseconds(settings.intentValidityMs),
             models: settings.models))
         commandServer.commandFinished(command.id)
-        logger.warning("command \(command.id): \(status.rawValue) (\(why))")
     }
 
     private func publish(_ message: IntentMessage) {
