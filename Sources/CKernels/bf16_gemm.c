@@ -24,7 +24,6 @@
 
 #define NR 32
 #define MR_MAX 12
-#define MAX_THREADS 8
 #define AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
 // MARK: CPU detection
@@ -88,17 +87,8 @@ void sl_bf16_pack_weights(const float *w, int n, int k, uint16_t *packed) {
 
 // MARK: Configuration
 
-static _Atomic int g_threads = 1;
 static _Atomic int g_kc_pairs = 0;  // 0: default
 #define DEFAULT_KC_PAIRS 384  // k = 768: one pass for the 768-wide layers
-
-void sl_bf16_set_threads(int threads) {
-    if (threads < 1) threads = 1;
-    if (threads > MAX_THREADS) threads = MAX_THREADS;
-    atomic_store(&g_threads, threads);
-}
-
-int sl_bf16_get_threads(void) { return atomic_load(&g_threads); }
 
 void sl_bf16_set_k_block(int kc) { atomic_store(&g_kc_pairs, kc <= 0 ? 0 : (kc + 1) / 2); }
 
@@ -161,8 +151,12 @@ AVX512BF16 static void pack_a(int m, int k, const float *a, int lda, uint32_t *d
 // MARK: Micro-kernel
 
 /// c[mr, ncols] (+)= a panel (kpc pairs) x b micro-panel (kpc steps of 32 pairs).
+/// Each step also prefetches pf + step * pf_stride into L2: the caller points it at
+/// the B micro-panel this thread multiplies next, so weights that come from memory
+/// (a forward pass reads each once) arrive while this one computes.
 AVX512BF16 static inline __attribute__((always_inline)) void micro_kernel(
-    const int mr, int kpc, const uint32_t *ap, const uint16_t *bp, float *c, int ldc, float beta, int ncols) {
+    const int mr, int kpc, const uint32_t *ap, const uint16_t *bp, float *c, int ldc, float beta, int ncols,
+    const char *pf, int pf_stride) {
     __m512 acc0[MR_MAX], acc1[MR_MAX];
     _Pragma("GCC unroll 12") for (int r = 0; r < mr; r++) {
         acc0[r] = _mm512_setzero_ps();
@@ -172,6 +166,7 @@ AVX512BF16 static inline __attribute__((always_inline)) void micro_kernel(
         const __m512bh b0 = (__m512bh)_mm512_loadu_si512(bp);
         const __m512bh b1 = (__m512bh)_mm512_loadu_si512(bp + 32);
         bp += 64;
+        _mm_prefetch(pf + (size_t)p * pf_stride, _MM_HINT_T1);
         _Pragma("GCC unroll 12") for (int r = 0; r < mr; r++) {
             const __m512bh av = (__m512bh)_mm512_set1_epi32((int)ap[r]);
             acc0[r] = _mm512_dpbf16_ps(acc0[r], av, b0);
@@ -214,12 +209,13 @@ AVX512BF16 static inline __attribute__((always_inline)) void micro_kernel(
     }
 }
 
-typedef void (*kernel_fn)(int, const uint32_t *, const uint16_t *, float *, int, float, int);
+typedef void (*kernel_fn)(int, const uint32_t *, const uint16_t *, float *, int, float, int, const char *, int);
 
 #define KERNEL(MR)                                                                                      \
     AVX512BF16 __attribute__((noinline)) static void kernel_##MR(                                       \
-        int kpc, const uint32_t *ap, const uint16_t *bp, float *c, int ldc, float beta, int ncols) {    \
-        micro_kernel(MR, kpc, ap, bp, c, ldc, beta, ncols);                                             \
+        int kpc, const uint32_t *ap, const uint16_t *bp, float *c, int ldc, float beta, int ncols,      \
+        const char *pf, int pf_stride) {                                                                \
+        micro_kernel(MR, kpc, ap, bp, c, ldc, beta, ncols, pf, pf_stride);                              \
     }
 KERNEL(1) KERNEL(2) KERNEL(3) KERNEL(4) KERNEL(5) KERNEL(6)
 KERNEL(7) KERNEL(8) KERNEL(9) KERNEL(10) KERNEL(11) KERNEL(12)
@@ -241,23 +237,26 @@ typedef struct {
     _Atomic int next_panel;  // the next column panel to take
 } gemm_job;
 
-/// Column panels [p_begin, p_end) of the product: per panel, k blocks of
-/// job->kc pairs (the B micro-panel stays in L1/L2), all row panels for each.
-static void run_panels(const gemm_job *job, int p_begin, int p_end) {
+/// Column panel p of the product: k blocks of job->kc pairs (the B micro-panel
+/// stays in L1/L2), all row panels for each. While it runs, panel `next`'s B (the
+/// same k block; -1: none) is prefetched, spread evenly over the row panels.
+static void run_panel(const gemm_job *job, int p, int next) {
     const int kp = pairs_of(job->k);
     const row_split s = split_rows(job->m);
-    for (int p = p_begin; p < p_end; p++) {
-        const int ncols = job->n - p * NR < NR ? job->n - p * NR : NR;
-        float *cp = job->c + (size_t)p * NR;
-        for (int k0 = 0; k0 < kp; k0 += job->kc) {
-            const int kpc = kp - k0 < job->kc ? kp - k0 : job->kc;
-            const float beta = k0 == 0 ? job->beta : 1.0f;
-            const uint16_t *bp = job->b + ((size_t)p * kp + k0) * NR * 2;
-            for (int i = 0; i < s.count; i++) {
-                const int mr = panel_rows(s, i), r0 = panel_start(s, i);
-                const uint32_t *ap = job->a + (size_t)r0 * kp + (size_t)k0 * mr;
-                kernels[mr](kpc, ap, bp, cp + (size_t)r0 * job->ldc, job->ldc, beta, ncols);
-            }
+    const int ncols = job->n - p * NR < NR ? job->n - p * NR : NR;
+    float *cp = job->c + (size_t)p * NR;
+    // Bytes of next B per step of one row panel: a k block is kpc * 128 bytes, shared by s.count panels.
+    const int pf_stride = next >= 0 ? (NR * 4 + s.count - 1) / s.count : 0;
+    for (int k0 = 0; k0 < kp; k0 += job->kc) {
+        const int kpc = kp - k0 < job->kc ? kp - k0 : job->kc;
+        const float beta = k0 == 0 ? job->beta : 1.0f;
+        const uint16_t *bp = job->b + ((size_t)p * kp + k0) * NR * 2;
+        const char *pf = (const char *)(next >= 0 ? job->b + ((size_t)next * kp + k0) * NR * 2 : bp);
+        for (int i = 0; i < s.count; i++) {
+            const int mr = panel_rows(s, i), r0 = panel_start(s, i);
+            const uint32_t *ap = job->a + (size_t)r0 * kp + (size_t)k0 * mr;
+            kernels[mr](kpc, ap, bp, cp + (size_t)r0 * job->ldc, job->ldc, beta, ncols,
+                        pf + (size_t)i * kpc * pf_stride, pf_stride);
         }
     }
 }
@@ -268,10 +267,12 @@ static void run_share(gemm_job *job, int t) {
     (void)t;
     if (job->m <= 0) return;  // the no-op job
     const int panels = panels_of(job->n);
-    for (;;) {
-        const int p = atomic_fetch_add_explicit(&job->next_panel, 1, memory_order_relaxed);
-        if (p >= panels) break;
-        run_panels(job, p, p + 1);
+    int p = atomic_fetch_add_explicit(&job->next_panel, 1, memory_order_relaxed);
+    while (p < panels) {
+        // Claimed a panel ahead, so its weights can be prefetched during this one.
+        const int next = atomic_fetch_add_explicit(&job->next_panel, 1, memory_order_relaxed);
+        run_panel(job, p, next < panels ? next : -1);
+        p = next;
     }
 }
 
@@ -281,7 +282,7 @@ static void run_share_task(void *job) { run_share((gemm_job *)job, 0); }
 void sl_bf16_pool_noop(void) {
     gemm_job job;
     memset(&job, 0, sizeof job);
-    sl_pool_run(sl_bf16_get_threads(), run_share_task, &job);
+    sl_pool_run(sl_pool_get_threads(), run_share_task, &job);
 }
 
 // MARK: Entry point
@@ -316,11 +317,11 @@ void sl_bf16_gemm_nt(int m, int n, int k, const float *a, int lda, const uint16_
     job.beta = beta;
     const int kc = atomic_load(&g_kc_pairs);
     job.kc = kc > 0 ? kc : DEFAULT_KC_PAIRS;
-    int threads = sl_bf16_get_threads();
+    int threads = sl_pool_get_threads();
     const int panels = panels_of(n);
     if (threads > panels) threads = panels;
     // Below ~2 MFLOP a second thread costs more than it saves.
     if ((double)m * n * k < 1.0e6) threads = 1;
     atomic_init(&job.next_panel, 0);
-    if (!sl_pool_run(threads, run_share_task, &job)) run_panels(&job, 0, panels);
+    if (!sl_pool_run(threads, run_share_task, &job)) run_share(&job, 0);
 }

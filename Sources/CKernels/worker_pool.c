@@ -1,4 +1,5 @@
 #include "worker_pool.h"
+#include "CKernels.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -35,6 +36,16 @@ static _Atomic int pool_done = 0;
 static int pool_limit = 0;  // workers that may run the open job
 static sl_pool_task pool_task = 0;
 static void *pool_context = 0;
+
+static _Atomic int pool_threads = 1;
+
+void sl_pool_set_threads(int threads) {
+    if (threads < 1) threads = 1;
+    if (threads > SL_POOL_MAX_THREADS) threads = SL_POOL_MAX_THREADS;
+    atomic_store(&pool_threads, threads);
+}
+
+int sl_pool_get_threads(void) { return atomic_load(&pool_threads); }
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -93,4 +104,34 @@ int sl_pool_run(int threads, sl_pool_task task, void *context) {
     while (atomic_load_explicit(&pool_done, memory_order_acquire) < joined) CPU_RELAX();
     pthread_mutex_unlock(&pool_busy);
     return 1;
+}
+
+// MARK: Parallel loops
+
+typedef struct {
+    int count;
+    sl_index_task body;
+    void *context;
+    _Atomic int next;
+} index_job;
+
+static void run_indices(void *context) {
+    index_job *job = (index_job *)context;
+    for (;;) {
+        const int i = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
+        if (i >= job->count) break;
+        job->body(job->context, i);
+    }
+}
+
+void sl_parallel_for(int count, sl_index_task body, void *context) {
+    if (count <= 0) return;
+    index_job job;
+    job.count = count;
+    job.body = body;
+    job.context = context;
+    atomic_init(&job.next, 0);
+    int threads = sl_pool_get_threads();
+    if (threads > count) threads = count;
+    if (!sl_pool_run(threads, run_indices, &job)) run_indices(&job);
 }

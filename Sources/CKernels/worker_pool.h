@@ -17,4 +17,6 @@ int sl_pool_run(int threads, sl_pool_task task, void *context);
 
 #define SL_POOL_MAX_THREADS 8
 
+// sl_pool_set_threads, sl_pool_get_threads and sl_parallel_for are public: CKernels.h.
+
 #endif

@@ -17,7 +17,8 @@ public struct VisionOutput: Sendable {
 public final class CLIPVisionEncoder: @unchecked Sendable {
     public let configuration: CLIPVisionConfiguration
     let classEmbedding: FloatTensor
-    let patchWeight: FloatTensor
+    /// The patch convolution as a Linear layer over im2col rows ([hidden, channels·patch²], no bias).
+    let patchEmbedding: Linear
     let positions: FloatTensor
     let preNorm: LayerNorm
     let layers: [EncoderLayer]
@@ -35,14 +36,17 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
         configuration = c
         let d = c.hiddenSize
         classEmbedding = try weights.tensor(prefix + ".embeddings.class_embedding", [d])
-        patchWeight = try weights.tensor(prefix + ".embeddings.patch_embedding.weight", [d, c.numChannels, c.patchSize, c.patchSize])
+        let patchFeatures = c.numChannels * c.patchSize * c.patchSize
+        let patchWeight = try weights.tensor(prefix + ".embeddings.patch_embedding.weight", [d, c.numChannels, c.patchSize, c.patchSize])
+        patchEmbedding = Linear(
+            weight: FloatTensor(pointer: patchWeight.pointer, shape: [d, patchFeatures], owner: patchWeight.owner),
+            bias: nil, precision: weights.precision)
         positions = try weights.tensor(prefix + ".embeddings.position_embedding.weight", [c.tokens, d])
         preNorm = try weights.layerNorm(prefix + ".pre_layrnorm", dimension: d, epsilon: c.layerNormEps)
         layers = try EncoderLayer.stack(
             weights, prefix: prefix, count: c.numHiddenLayers, hidden: d, intermediate: c.intermediateSize,
             heads: c.numAttentionHeads, activation: c.hiddenAct, epsilon: c.layerNormEps)
         self.postNorm = postNorm ? try weights.layerNorm(prefix + ".post_layernorm", dimension: d, epsilon: c.layerNormEps) : nil
-        let patchFeatures = c.numChannels * c.patchSize * c.patchSize
         scratch = Workspace(dimension: d, intermediate: c.intermediateSize, extraPerRow: patchFeatures)
     }
 
@@ -78,9 +82,7 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
                     height: c.imageSize, width: c.imageSize, patch: c.patchSize,
                     into: scratch.extra + i * patches * patchFeatures)
             }
-            BLAS.gemmTransposedB(
-                m: images * patches, n: d, k: patchFeatures, a: scratch.extra, lda: patchFeatures,
-                b: patchWeight.pointer, ldb: patchFeatures, c: scratch.normed, ldc: d)
+            patchEmbedding(scratch.extra, rows: images * patches, into: scratch.normed)
             for i in 0..<images {
                 let base = hidden + i * tokens * d
                 for k in 0..<d { base[k] = classEmbedding.pointer[k] + positions.pointer[k] }

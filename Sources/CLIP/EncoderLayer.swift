@@ -5,7 +5,9 @@ public import ModelFiles
 /// x += attention(ln1(x)); x += mlp(ln2(x)).
 public struct EncoderLayer: Sendable {
     let norm1: LayerNorm
-    let query: Linear, key: Linear, value: Linear, output: Linear
+    /// Query, key and value side by side: one [tokens, 3·hidden] buffer for attention.
+    let qkv: StackedLinear
+    let output: Linear
     let norm2: LayerNorm
     let fc1: Linear, fc2: Linear
     let activation: Activation
@@ -16,9 +18,11 @@ public struct EncoderLayer: Sendable {
          activation: Activation, epsilon: Float) throws(CLIPError) {
         norm1 = try weights.layerNorm(prefix + ".layer_norm1", dimension: hidden, epsilon: epsilon)
         norm2 = try weights.layerNorm(prefix + ".layer_norm2", dimension: hidden, epsilon: epsilon)
-        query = try weights.linear(prefix + ".self_attn.q_proj", in: hidden, out: hidden)
-        key = try weights.linear(prefix + ".self_attn.k_proj", in: hidden, out: hidden)
-        value = try weights.linear(prefix + ".self_attn.v_proj", in: hidden, out: hidden)
+        qkv = StackedLinear(
+            try ["q_proj", "k_proj", "v_proj"].map { (name) throws(CLIPError) in
+                try weights.linear(prefix + ".self_attn." + name, in: hidden, out: hidden, precision: .fp32)
+            },
+            precision: weights.precision)
         output = try weights.linear(prefix + ".self_attn.out_proj", in: hidden, out: hidden)
         fc1 = try weights.linear(prefix + ".mlp.fc1", in: hidden, out: intermediate)
         fc2 = try weights.linear(prefix + ".mlp.fc2", in: intermediate, out: hidden)
@@ -48,9 +52,7 @@ public struct EncoderLayer: Sendable {
         let rows = sequences * tokens, d = attention.dimension
         let normed = scratch.normed, qkv = scratch.qkv, context = scratch.context
         norm1(hidden, rows: rows, into: normed)
-        query(normed, rows: rows, into: qkv, outputStride: 3 * d)
-        key(normed, rows: rows, into: qkv + d, outputStride: 3 * d)
-        value(normed, rows: rows, into: qkv + 2 * d, outputStride: 3 * d)
+        self.qkv(normed, rows: rows, into: qkv)
         for s in 0..<sequences {
             Attention.selfAttention(
                 qkv: qkv + s * tokens * 3 * d, tokens: tokens, shape: attention, causal: causal,
@@ -59,7 +61,10 @@ public struct EncoderLayer: Sendable {
         output.accumulate(context, rows: rows, onto: hidden)
         norm2(hidden, rows: rows, into: normed)
         fc1(normed, rows: rows, into: scratch.mlp)
-        activation.apply(scratch.mlp, count: rows * fc1.outFeatures)
+        let width = fc1.outFeatures, mlp = scratch.mlp, activation = self.activation
+        Parallel.forEachRange(rows, minimum: 8) { range in
+            activation.apply(mlp + range.lowerBound * width, count: range.count * width)
+        }
         fc2.accumulate(scratch.mlp, rows: rows, onto: hidden)
     }
 }

@@ -32,10 +32,13 @@ public struct WeightReader: Sendable {
         }
     }
 
-    func linear(_ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true) throws(CLIPError) -> Linear {
+    /// - Parameter precision: the reader's own unless given (fp32 for layers that are stacked later).
+    func linear(
+        _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias: Bool = true, precision: MatmulPrecision? = nil
+    ) throws(CLIPError) -> Linear {
         Linear(
             weight: try tensor(prefix + ".weight", [outFeatures, inFeatures]),
-            bias: bias ? try tensor(prefix + ".bias", [outFeatures]) : nil, precision: precision)
+            bias: bias ? try tensor(prefix + ".bias", [outFeatures]) : nil, precision: precision ?? self.precision)
     }
 
     func layerNorm(_ prefix: String, dimension: Int, epsilon: Float) throws(CLIPError) -> LayerNorm {

@@ -44,7 +44,9 @@ public enum Activation: String, Sendable, Codable {
 /// initialiser does lane by lane), so the loop stays in vector instructions.
 @inline(__always)
 public func fastExp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let clamped = x.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.3))
+    // Explicit selects: `clamped(lowerBound:upperBound:)` calls the generic pointwiseMin/Max out of line.
+    let low = SIMD8<Float>(repeating: -87.3), high = SIMD8<Float>(repeating: 88.3)
+    let clamped = x.replacing(with: low, where: x .< low).replacing(with: high, where: x .> high)
     let shifter = SIMD8<Float>(repeating: 12_582_912)  // 1.5 * 2^23
     let shifted = clamped * 1.442_695_040_888_963_4 + shifter
     let n = shifted - shifter

@@ -20,27 +20,37 @@ public final class BF16Weight: @unchecked Sendable {
     /// The CPU has AVX512F/BW/VL/BF16 and the OS saves the zmm state.
     public static let isSupported: Bool = sl_cpu_has_avx512_bf16() != 0
 
-    /// Threads of the bf16 GEMM, 1 unless set. On the 2-vCPU development machine (two
-    /// SMT-like threads of one core) one thread already reaches ~90% of the core's
-    /// vdpbf16ps peak and a second one only adds contention.
-    public static var threads: Int {
-        get { Int(sl_bf16_get_threads()) }
-        set { sl_bf16_set_threads(Int32(max(1, newValue))) }
-    }
-
     public let outFeatures: Int
     public let inFeatures: Int
     private let packed: UnsafeMutablePointer<UInt16>
 
-    public init(_ weight: FloatTensor) {
-        precondition(weight.shape.count == 2, "a Linear weight is a matrix")
-        outFeatures = weight.shape[0]
-        inFeatures = weight.shape[1]
+    public convenience init(_ weight: FloatTensor) {
+        self.init(stacking: [weight])
+    }
+
+    /// Weights [out_i, in] with the same `in`, stacked row-wise into one [Σ out_i, in] weight:
+    /// one GEMM then writes every layer's outputs side by side.
+    public init(stacking weights: [FloatTensor]) {
+        precondition(!weights.isEmpty && weights.allSatisfy { $0.shape.count == 2 }, "Linear weights are matrices")
+        let inFeatures = weights[0].shape[1], outFeatures = weights.reduce(0) { $0 + $1.shape[0] }
+        precondition(weights.allSatisfy { $0.shape[1] == inFeatures }, "stacked weights share their input width")
+        (self.inFeatures, self.outFeatures) = (inFeatures, outFeatures)
         let count = sl_bf16_packed_size(Int32(outFeatures), Int32(inFeatures))
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 2, alignment: 64)
         packed = raw.bindMemory(to: UInt16.self, capacity: max(1, count))
-        weight.withUnsafeBuffer { w in
-            sl_bf16_pack_weights(w.baseAddress!, Int32(outFeatures), Int32(inFeatures), packed)
+        if weights.count == 1 {
+            weights[0].withUnsafeBuffer { w in
+                sl_bf16_pack_weights(w.baseAddress!, Int32(outFeatures), Int32(inFeatures), packed)
+            }
+        } else {
+            // Packing works on whole panels of 32 rows: stack in float32 first (load time only).
+            let stacked = FloatStorage(count: outFeatures * inFeatures)
+            var offset = 0
+            for weight in weights {
+                weight.withUnsafeBuffer { (stacked.pointer + offset).update(from: $0.baseAddress!, count: $0.count) }
+                offset += weight.count
+            }
+            sl_bf16_pack_weights(stacked.pointer, Int32(outFeatures), Int32(inFeatures), packed)
         }
     }
 

@@ -131,12 +131,12 @@ public struct LaunchConfiguration: Sendable, Equatable {
         public var precision: MatmulPrecision
         /// OpenBLAS threads (`--threads`).
         public var threads: Int
-        /// `--bf16-threads`.
+        /// `--bf16-threads`: the bf16 kernel's threads, `threads` unless set.
         public var bf16Threads: Int
         public var interpreterSettings: InterpreterSettings
 
         public init(clip: String, interpreter: String? = nil, mmproj: String? = nil, prompt: String? = nil,
-                    precision: MatmulPrecision = .fp32, threads: Int = 2, bf16Threads: Int = 1,
+                    precision: MatmulPrecision = .fp32, threads: Int = 2, bf16Threads: Int? = nil,
                     interpreterSettings: InterpreterSettings = InterpreterSettings()) {
             self.clip = clip
             self.interpreter = interpreter
@@ -144,7 +144,7 @@ public struct LaunchConfiguration: Sendable, Equatable {
             self.prompt = prompt
             self.precision = precision
             self.threads = threads
-            self.bf16Threads = bf16Threads
+            self.bf16Threads = bf16Threads ?? threads
             self.interpreterSettings = interpreterSettings
         }
     }

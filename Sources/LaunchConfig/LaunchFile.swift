@@ -178,14 +178,15 @@ struct LaunchFileReader {
         let fields = try value.mapping(allowing: [
             "clip", "interpreter", "mmproj", "prompt", "precision", "threads", "bf16_threads", "interpreter_settings",
         ])
+        let threads = try fields.int("threads", default: 2, in: 1...64)
         let result = LaunchConfiguration.Models(
             clip: try paths.resolve(fields.required("clip")),
             interpreter: try fields.optional("interpreter").map(paths.resolve),
             mmproj: try fields.optional("mmproj").map(paths.resolve),
             prompt: try fields.optional("prompt").map(paths.resolve),
             precision: try fields.optional("precision")?.choice(MatmulPrecision.self) ?? .fp32,
-            threads: try fields.int("threads", default: 2, in: 1...64),
-            bf16Threads: try fields.int("bf16_threads", default: 1, in: 1...64),
+            threads: threads,
+            bf16Threads: try fields.int("bf16_threads", default: threads, in: 1...64),
             interpreterSettings: try interpreterSettings(fields.optional("interpreter_settings")))
         try fields.finish()
         return result

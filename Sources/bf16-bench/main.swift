@@ -3,7 +3,11 @@
 // and thread count, repetitions alternate between the two and the medians are
 // compared. Also the relative error of the bf16 product against sgemm.
 //
-//   swift build -c release --product bf16-bench && .build/release/bf16-bench [--reps 9] [--kc 384] [--quick]
+//   swift build -c release --product bf16-bench && .build/release/bf16-bench [--reps 9] [--kc 384] [--quick] [--cold]
+//
+// --cold rotates every call through enough copies of the weight (128 MB) that it
+// comes from memory, not the last-level cache, as in a real forward pass whose
+// weights (170 MB for ViT-B/32 in bf16) are each read once per image.
 import CKernels
 import COpenBLAS
 import Foundation
@@ -26,11 +30,13 @@ var arguments = CommandLine.arguments.dropFirst()
 var reps = 9
 var kcValues: [Int32] = [0]
 var targetSeconds = 0.02
+var cold = false
 while let a = arguments.popFirst() {
     switch a {
     case "--reps": reps = Int(arguments.popFirst() ?? "") ?? reps
     case "--kc": kcValues = (arguments.popFirst() ?? "0").split(separator: ",").compactMap { Int32($0) }
     case "--quick": reps = 5; targetSeconds = 0.01
+    case "--cold": cold = true
     default: FileHandle.standardError.write("unknown argument \(a)\n".data(using: .utf8)!); exit(2)
     }
 }
@@ -62,7 +68,7 @@ func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
 
 // Fork-join overhead of the persistent pool.
-sl_bf16_set_threads(2)
+sl_pool_set_threads(2)
 sl_bf16_pool_noop()
 do {
     var samples: [Double] = []
@@ -98,12 +104,31 @@ for kc in kcValues {
         let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: sl_bf16_packed_size(Int32(s.n), Int32(s.k)))
         sl_bf16_pack_weights(w, Int32(s.n), Int32(s.k), packed)
         let (m, n, k) = (Int32(s.m), Int32(s.n), Int32(s.k))
-        func blas() { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, a, k, w, k, 0, c32, n) }
-        func bf16() { sl_bf16_gemm_nt(m, n, k, a, k, packed, c16, n, 0) }
+        // Weight copies to rotate through (only the original unless --cold).
+        let copies = cold ? max(2, (128 << 20) / (s.n * s.k * 2)) : 1
+        let packedCopies = [packed] + (1..<copies).map { _ -> UnsafeMutablePointer<UInt16> in
+            let count = sl_bf16_packed_size(n, k), copy = UnsafeMutablePointer<UInt16>.allocate(capacity: count)
+            copy.update(from: packed, count: count)
+            return copy
+        }
+        let floatCopies = [w] + (1..<max(1, copies / 2)).map { _ -> UnsafeMutablePointer<Float> in
+            let copy = allocate(s.n * s.k)
+            copy.update(from: w, count: s.n * s.k)
+            return copy
+        }
+        var nextB = 0, nextW = 0
+        func blas() {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, a, k, floatCopies[nextW], k, 0, c32, n)
+            nextW = (nextW + 1) % floatCopies.count
+        }
+        func bf16() {
+            sl_bf16_gemm_nt(m, n, k, a, k, packedCopies[nextB], c16, n, 0)
+            nextB = (nextB + 1) % packedCopies.count
+        }
 
         // Accuracy: against sgemm, and against a float64 product of the bf16-rounded inputs
         // (which isolates the accumulation from the input rounding).
-        openblas_set_num_threads(2); sl_bf16_set_threads(2)
+        openblas_set_num_threads(2); sl_pool_set_threads(2)
         blas(); bf16()
         var num = 0.0, den = 0.0
         for i in 0..<(s.m * s.n) { let d = Double(c16[i]) - Double(c32[i]); num += d * d; den += Double(c32[i]) * Double(c32[i]) }
@@ -125,7 +150,7 @@ for kc in kcValues {
         let flops = 2.0 * Double(s.m) * Double(s.n) * Double(s.k)
         let inner = max(1, Int(targetSeconds * 100e9 / flops))
         for threads in [1, 2] {
-            openblas_set_num_threads(Int32(threads)); sl_bf16_set_threads(Int32(threads))
+            openblas_set_num_threads(Int32(threads)); sl_pool_set_threads(Int32(threads))
             for _ in 0..<3 { blas(); bf16() }
             var tb: [Double] = [], th: [Double] = []
             for _ in 0..<reps {
@@ -140,6 +165,8 @@ for kc in kcValues {
             print(String(format: "%-20@ %5d %5d %5d %3d %9.1f %9.1f %6.2f %10.2e %10.2e",
                          s.label, s.m, s.n, s.k, threads, gb, gh, gh / gb, relErr, accErr))
         }
-        a.deallocate(); w.deallocate(); c32.deallocate(); c16.deallocate(); packed.deallocate()
+        a.deallocate(); c32.deallocate(); c16.deallocate()
+        packedCopies.forEach { $0.deallocate() }
+        floatCopies.forEach { $0.deallocate() }
     }
 }

@@ -35,7 +35,7 @@ struct BF16Tests {
             let start = KernelTests.random(m * ldc, seed: 3)
             var c = start
             for threads: Int32 in [1, 2] {
-                sl_bf16_set_threads(threads)
+                sl_pool_set_threads(threads)
                 c = start
                 x.withUnsafeBufferPointer { a in
                     c.withUnsafeMutableBufferPointer { packed.gemm(rows: m, a: a.baseAddress!, lda: k, beta: beta, c: $0.baseAddress!, ldc: ldc) }
@@ -58,7 +58,7 @@ struct BF16Tests {
                 }
             }
         }
-        sl_bf16_set_threads(1)
+        sl_pool_set_threads(1)
     }
 
     @Test func threadsGiveIdenticalResults() {
@@ -67,11 +67,11 @@ struct BF16Tests {
         let packed = BF16Weight(.owning(w, shape: [n, k]))
         var one = [Float](repeating: 0, count: m * n), two = one
         x.withUnsafeBufferPointer { a in
-            sl_bf16_set_threads(1)
+            sl_pool_set_threads(1)
             one.withUnsafeMutableBufferPointer { packed.gemm(rows: m, a: a.baseAddress!, lda: k, beta: 0, c: $0.baseAddress!, ldc: n) }
-            sl_bf16_set_threads(2)
+            sl_pool_set_threads(2)
             two.withUnsafeMutableBufferPointer { packed.gemm(rows: m, a: a.baseAddress!, lda: k, beta: 0, c: $0.baseAddress!, ldc: n) }
-            sl_bf16_set_threads(1)
+            sl_pool_set_threads(1)
         }
         #expect(one == two)
     }

@@ -52,15 +52,20 @@ import Testing
         }
     }
 
-    @Test func layerNormMatchesDefinition() {
-        let rows = 3, n = 37
-        let x = Self.random(rows * n, seed: 5, scale: 3)
+    /// Widths with and without a tail past the eight-lane vectors; 70 rows take the parallel path.
+    @Test(arguments: [(3, 37), (70, 768), (65, 13), (1, 5)])
+    func layerNormMatchesDefinition(shape: (rows: Int, n: Int)) {
+        let (rows, n) = shape
+        let x = Self.random(rows * n, seed: 5, scale: 3).enumerated().map { $1 + Float($0 % 7) }  // rows with a large mean
         let gamma = Self.random(n, seed: 6), beta = Self.random(n, seed: 7)
         let norm = LayerNorm(weight: .owning(gamma, shape: [n]), bias: .owning(beta, shape: [n]), epsilon: 1e-5)
         var out = [Float](repeating: 0, count: rows * n)
+        let saved = Parallel.threads
+        Parallel.threads = 2
         x.withUnsafeBufferPointer { input in
             out.withUnsafeMutableBufferPointer { norm(input.baseAddress!, rows: rows, into: $0.baseAddress!) }
         }
+        Parallel.threads = saved
         for r in 0..<rows {
             let row = x[(r * n)..<((r + 1) * n)].map(Double.init)
             let mean = row.reduce(0, +) / Double(n)

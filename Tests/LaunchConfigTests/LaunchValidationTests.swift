@@ -148,6 +148,12 @@ import Testing
 
     // MARK: --set
 
+    /// The bf16 kernel uses the configured thread count unless told otherwise.
+    @Test func bf16ThreadsFollowThreads() throws {
+        #expect(try Self.parse(Self.base, overrides: ["models.threads=3"]).models.bf16Threads == 3)
+        #expect(try Self.parse(Self.base, overrides: ["models.threads=3", "models.bf16_threads=1"]).models.bf16Threads == 1)
+    }
+
     @Test func overrideNestedKey() throws {
         let configuration = try Self.parse(Self.base, overrides: ["models.threads=1", "source.v4l2.format=yuyv"])
         #expect(configuration.models.threads == 1)

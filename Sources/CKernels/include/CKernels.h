@@ -34,9 +34,19 @@ void sl_bf16_pack_weights(const float *w, int n, int k, uint16_t *packed);
 void sl_bf16_gemm_nt(int m, int n, int k, const float *a, int lda,
                      const uint16_t *packed_b, float *c, int ldc, float beta);
 
-/// Threads (the caller plus persistent workers) the bf16 GEMM uses, 1...8.
-void sl_bf16_set_threads(int threads);
-int sl_bf16_get_threads(void);
+/// Threads (the caller plus persistent workers) of Sightline's own kernels:
+/// the bf16 GEMM and sl_parallel_for. 1...8; 1 until set.
+void sl_pool_set_threads(int threads);
+int sl_pool_get_threads(void);
+
+/// One index of a parallel loop; calls for different indices run concurrently.
+typedef void (*sl_index_task)(void *context, int index);
+
+/// Runs body(context, i) for every i in 0 ..< count on the calling thread and
+/// the pool's workers (sl_pool_get_threads() in all), each index exactly once,
+/// and returns when all have finished. When the pool is busy (another thread's
+/// kernel), the caller runs every index itself.
+void sl_parallel_for(int count, sl_index_task body, void *context);
 
 /// Rows of a packed in the k direction per cache block (in bf16 elements,
 /// rounded to even); 0 restores the default. For tuning experiments.

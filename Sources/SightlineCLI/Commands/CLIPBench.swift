@@ -59,7 +59,7 @@ struct CLIPBench: AsyncParsableCommand {
         let (path, iterations, threads, promptTokens, arithmetic) = (model, self.iterations, self.threads, self.promptTokens, self.arithmetic)
         let report = try await onDedicatedThread("sightline.bench.clip") { () throws -> Report in
             BLAS.setThreads(threads)
-            let precision = arithmetic.apply()
+            let precision = arithmetic.apply(threads: threads)
             let clip: CLIPModel
             do throws(CLIPError) { clip = try CLIPModel(directory: path, precision: precision) } catch { throw CommandFailure(error.description) }
             let size = clip.configuration.vision.imageSize

@@ -22,20 +22,20 @@ struct CLIPPrecisionBench: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads (both models use OpenBLAS for attention and the patch embedding).")
     var threads: Int = 2
 
-    @Option(help: "Threads of the bf16 kernel.")
-    var bf16Threads: Int = 1
+    @Option(help: "Threads of the bf16 kernel (default: the same as --threads).")
+    var bf16Threads: Int?
 
     func validate() throws {
         guard (1...1000).contains(iterations) else { throw ValidationError("--iterations must be 1...1000") }
-        guard (1...8).contains(threads), (1...8).contains(bf16Threads) else { throw ValidationError("--threads and --bf16-threads must be 1...8") }
+        guard (1...8).contains(threads), (1...8).contains(bf16Threads ?? threads) else { throw ValidationError("--threads and --bf16-threads must be 1...8") }
     }
 
     func run() async throws {
-        let (path, iterations, threads, bf16Threads) = (model, self.iterations, self.threads, self.bf16Threads)
+        let (path, iterations, threads, bf16Threads) = (model, self.iterations, self.threads, self.bf16Threads ?? self.threads)
         guard MatmulPrecision.bf16.effective == .bf16 else { throw CommandFailure("this CPU has no AVX512_BF16") }
         let lines = try await onDedicatedThread("sightline.bench.clip-precision") { () throws -> [String] in
             BLAS.setThreads(threads)
-            BF16Weight.threads = bf16Threads
+            Parallel.threads = bf16Threads
             var out: [String] = []
             let fp32: CLIPModel, bf16: CLIPModel
             let loadStart = DispatchTime.now().uptimeNanoseconds

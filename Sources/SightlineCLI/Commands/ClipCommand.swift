@@ -58,7 +58,7 @@ struct ClipCommand: AsyncParsableCommand {
         let (path, imagePaths, texts, threads, arithmetic) = (model, images, self.texts, self.threads, self.arithmetic)
         let output = try await onDedicatedThread("sightline.clip") { () throws -> Output in
             BLAS.setThreads(threads)
-            let precision = arithmetic.apply()
+            let precision = arithmetic.apply(threads: threads)
             do throws(CLIPError) {
                 let clip = try CLIPModel(directory: path, precision: precision)
                 var images: [RGBImage] = []

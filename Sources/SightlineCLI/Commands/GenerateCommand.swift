@@ -112,7 +112,7 @@ struct GenerateCommand: AsyncParsableCommand {
         BLAS.setThreads(threads)
         let jsonSchema = try schema.map(Self.loadSchema)
         let files = try LanguageModelFiles(model)
-        let llava = try VisionLanguageSetup.open(model: model, mmproj: mmproj, precision: vision.apply(), poolFactor: imagePooling)
+        let llava = try VisionLanguageSetup.open(model: model, mmproj: mmproj, precision: vision.apply(threads: threads), poolFactor: imagePooling)
         if image != nil && llava == nil {
             throw CommandFailure("--image needs a vision model: give --mmproj FILE with a language-model GGUF, or a Hugging Face LLaVA folder as --model")
         }

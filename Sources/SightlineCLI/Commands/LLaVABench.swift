@@ -99,7 +99,7 @@ struct LLaVABench: AsyncParsableCommand {
 
     private func measure() throws -> Report {
         BLAS.setThreads(threads)
-        let precision = arithmetic.apply()
+        let precision = arithmetic.apply(threads: threads)
         let encoder: LLaVAImageEncoder
         do {
             encoder = try mmproj.map { try LLaVALoader.mmproj(path: $0, precision: precision) }

@@ -20,7 +20,7 @@ import SightlineProtocol
 enum NodeAssembly {
     static func build(_ launch: LaunchConfiguration, logger: Logger) throws -> NodeService {
         BLAS.setThreads(launch.models.threads)
-        BF16Weight.threads = launch.models.bf16Threads
+        Parallel.threads = launch.models.bf16Threads
         let clock = SystemClock()
 
         // Frames

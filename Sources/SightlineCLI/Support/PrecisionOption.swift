@@ -11,16 +11,18 @@ struct PrecisionOptions: ParsableArguments {
         """)
     var precision: MatmulPrecision = .fp32
 
-    @Option(help: "Threads of the bf16 kernel.")
-    var bf16Threads: Int = 1
+    @Option(help: "Threads of the bf16 kernel (default: the same as --threads).")
+    var bf16Threads: Int?
 
     func validate() throws {
-        guard (1...64).contains(bf16Threads) else { throw ValidationError("--bf16-threads must be 1...64") }
+        if let bf16Threads, !(1...64).contains(bf16Threads) { throw ValidationError("--bf16-threads must be 1...64") }
     }
 
-    /// Applies the thread count and returns the precision the CPU can run, saying so when bf16 is unavailable.
-    func apply() -> MatmulPrecision {
-        BF16Weight.threads = bf16Threads
+    /// Sets the bf16 kernel's threads (`threads`, the command's own count, unless
+    /// --bf16-threads says otherwise) and returns the precision the CPU can run,
+    /// saying so when bf16 is unavailable.
+    func apply(threads: Int) -> MatmulPrecision {
+        Parallel.threads = bf16Threads ?? threads
         if precision == .bf16, precision.effective != .bf16 {
             printError("sightline: warning: this CPU has no AVX512_BF16; using fp32")
         }
