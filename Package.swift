@@ -164,7 +164,7 @@ let package = Package(
         // MARK: Development benchmarks (`swift run -c release bf16-bench | gguf-bench | lm-tokenizer-bench | decoder-bench | schema-mask-bench`)
         .executableTarget(
             name: "bf16-bench",
-            dependencies: ["COpenBLAS", "CKernels"],
+            dependencies: ["COpenBLAS", "CKernels", "Imaging"],
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "GGUFBench", dependencies: ["Kernels", "ModelFiles"], swiftSettings: swiftSettings),
@@ -174,8 +174,10 @@ let package = Package(
         .executableTarget(name: "MessagingBench", dependencies: ["Messaging", "SightlineProtocol"], swiftSettings: swiftSettings),
 
         // MARK: Tests
+        // Helpers several test targets share (paths, local models, child processes, fuzz edits); only test targets depend on it.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "CLIP", "Imaging", "Tokenizers"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
         .testTarget(
@@ -183,20 +185,20 @@ let package = Package(
             dependencies: ["Capture", "Imaging", "CV4L2Shim", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging", "Messaging", "SightlineProtocol", "ThreadSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging", "Messaging", "SightlineProtocol", "ThreadSupport", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles", "Imaging"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Capture"], swiftSettings: swiftSettings),
-        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "ConfigYAML"], swiftSettings: swiftSettings),
+        .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "ConfigYAML", "Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LaunchConfigTests",
-            dependencies: ["LaunchConfig", "ConfigYAML", "Capture", "Kernels", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["LaunchConfig", "ConfigYAML", "Capture", "Kernels", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "StructuredOutputTests",
-            dependencies: ["StructuredOutput", "Generation", "LanguageModel", "Tokenizers"],
+            dependencies: ["StructuredOutput", "Generation", "LanguageModel", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -206,12 +208,12 @@ let package = Package(
         ),
         .testTarget(
             name: "LLaVATests",
-            dependencies: ["LLaVA", "CLIP", "LanguageModel", "Generation", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            dependencies: ["LLaVA", "CLIP", "LanguageModel", "Generation", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "MessagingTests",
-            dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ"],
+            dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "Imaging", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -219,7 +221,7 @@ let package = Package(
             dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels"], swiftSettings: swiftSettings),
+        .testTarget(name: "GGUFTests", dependencies: ["ModelFiles", "Kernels", "Imaging", "TestSupport"], swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]
 )

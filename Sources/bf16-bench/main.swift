@@ -11,6 +11,7 @@
 import CKernels
 import COpenBLAS
 import Foundation
+import Imaging
 
 struct Shape { let m, n, k: Int; let label: String }
 
@@ -46,16 +47,10 @@ guard sl_cpu_has_avx512_bf16() != 0 else {
     exit(1)
 }
 
-struct Rng {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// In (0, 1): the top 53 bits, offset by half a step so log() never sees 0.
     mutating func uniform() -> Double { (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992 }
+    /// Standard normal (Box-Muller).
     mutating func normal() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * Double.pi * uniform()) }
 }
 
@@ -92,7 +87,7 @@ do {
 print("GFLOP/s = 2*M*N*K / time; median of \(reps) alternating repetitions; ratio = bf16 / OpenBLAS")
 print(String(format: "%-20@ %5@ %5@ %5@ %3@ %9@ %9@ %6@ %10@ %10@", "shape", "M", "N", "K", "thr", "openblas", "bf16", "ratio", "rel.err", "err(bf16 in)"))
 
-var rng = Rng(state: 42)
+var rng = SplitMix64(seed: 42)
 for kc in kcValues {
     sl_bf16_set_k_block(kc)
     if kcValues.count > 1 || kc != 0 { print("k block: \(kc == 0 ? "default" : String(kc))") }

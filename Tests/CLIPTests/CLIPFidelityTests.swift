@@ -2,13 +2,13 @@
 import Foundation
 import Imaging
 import Kernels
+import TestSupport
 import Testing
 
 /// The CLIP engine against transformers' outputs on tiny random checkpoints
 /// (scripts/fixtures/make_clip_fixtures.py wrote the checkpoints and references).
 @Suite struct CLIPFidelityTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/clip")
+    static let root = RepositoryPaths.fixtures.appendingPathComponent("clip")
 
     struct Tensor: Decodable {
         var shape: [Int]

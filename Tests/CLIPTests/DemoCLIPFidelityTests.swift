@@ -1,6 +1,7 @@
 import CLIP
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -8,10 +9,8 @@ import Tokenizers
 /// against transformers' outputs on it (scripts/demo/make_demo_clip_references.py wrote
 /// Tests/Fixtures/demo/clip_reference.json from the committed test scenes).
 enum DemoCLIPFiles {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
-    static let model = repository.appendingPathComponent("Models/demo-clip")
-    static let fixture = repository.appendingPathComponent("Tests/Fixtures/demo")
+    static let model = RepositoryPaths.root.appendingPathComponent("Models/demo-clip")
+    static let fixture = RepositoryPaths.fixtures.appendingPathComponent("demo")
     static var modelPresent: Bool { FileManager.default.fileExists(atPath: model.appendingPathComponent("model.safetensors").path) }
 }
 

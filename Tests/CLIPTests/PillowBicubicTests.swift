@@ -1,6 +1,7 @@
 @testable import CLIP
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 
 @Suite struct PillowBicubicTests {
@@ -12,10 +13,8 @@ import Testing
 
     struct Fixture: Decodable { var cases: [Case] }
 
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     @Test func resizeIsBitExactWithPillow() throws {
-        let data = try Data(contentsOf: Self.repository.appendingPathComponent("Tests/Fixtures/imaging/pillow_bicubic.json"))
+        let data = try Data(contentsOf: RepositoryPaths.fixtures.appendingPathComponent("imaging/pillow_bicubic.json"))
         let fixture = try JSONDecoder().decode(Fixture.self, from: data)
         #expect(fixture.cases.count >= 10)
         for c in fixture.cases {

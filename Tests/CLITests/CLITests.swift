@@ -1,10 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `sightline` binary the way a user would.
 struct CLI {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent()
+    /// The binary runs from the checkout, so tests name files relative to it.
+    static let repository = RepositoryPaths.root
 
     /// The binary sits next to the test bundle in the build folder.
     static let binary: URL = {
@@ -14,28 +15,27 @@ struct CLI {
         return dir.appendingPathComponent("sightline")
     }()
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-        var crashed: Bool
-    }
+    typealias Result = ProcessOutput
 
     static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = repository
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self), crashed: process.terminationReason == .uncaughtSignal)
+        try runToCompletion(binary, arguments, in: repository)
+    }
+}
+
+extension CLI.Result {
+    /// A refused command line: no crash, a failing exit, and one stderr line that mentions
+    /// `mention` (and, when `prefixed`, starts the way argument-parser errors do).
+    func expectOneClearErrorLine(
+        mentioning mention: String, prefixed: Bool = true, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        #expect(!crashed, sourceLocation: sourceLocation)
+        #expect(status != 0, sourceLocation: sourceLocation)
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.count == 1, "stderr: \(stderr)", sourceLocation: sourceLocation)
+        if prefixed {
+            #expect(lines.first?.hasPrefix("sightline: error: ") == true, sourceLocation: sourceLocation)
+        }
+        #expect(stderr.contains(mention), "stderr should mention \(mention): \(stderr)", sourceLocation: sourceLocation)
     }
 }
 
@@ -116,13 +116,7 @@ struct CLITests {
         (["bench", "capture", "--iterations", "0"], "--iterations"),
     ])
     func badInputIsOneClearLineAndAFailingExit(_ arguments: [String], _ mention: String) throws {
-        let result = try CLI.run(arguments)
-        #expect(!result.crashed)
-        #expect(result.status != 0)
-        let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "stderr: \(result.stderr)")
-        #expect(lines.first?.hasPrefix("sightline: error: ") == true)
-        #expect(result.stderr.contains(mention), "stderr should mention \(mention): \(result.stderr)")
+        try CLI.run(arguments).expectOneClearErrorLine(mentioning: mention)
     }
 
     @Test func devicesAsJSONIsAnArrayEvenWithoutCameras() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `sightline clip` and `sightline tokenize` are contracts external checks use:

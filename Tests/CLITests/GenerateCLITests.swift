@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `sightline generate` and `sightline tokenize --model FILE TEXT` are contracts external
@@ -9,16 +10,6 @@ struct GenerateCLITests {
     static let models = ["qwen2-gqa-tied-qkvbias", "llama-gqa-untied"]
     /// The text of the fixtures' "tokenized_text" sequence.
     static let prompt = "<|im_start|>user\nThe robot pi"
-
-    static let qwenPath = FileManager.default.homeDirectoryForCurrentUser
-        .appendingPathComponent(".cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path
-    static var isOptimizedBuild: Bool {
-        #if DEBUG
-        false
-        #else
-        true
-        #endif
-    }
 
     struct Reference: Decodable {
         struct Sequence: Decodable { var name: String; var ids: [Int32]; var logits: [[Float]]; var greedy_ids: [Int32] }
@@ -119,13 +110,7 @@ struct GenerateCLITests {
     func badInputIsOneClearLine(_ arguments: [String], _ mention: String) throws {
         let tinyPath = Self.tiny.appendingPathComponent("qwen2-gqa-tied-qkvbias/model-f32.gguf").path
         let resolved = try arguments.map { $0 == "TINY" ? tinyPath : $0 == "UNKNOWN" ? try Self.unknownArchitectureModel() : $0 }
-        let result = try CLI.run(["generate"] + resolved)
-        #expect(!result.crashed)
-        #expect(result.status != 0)
-        let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "stderr: \(result.stderr)")
-        #expect(lines.first?.hasPrefix("sightline: error: ") == true)
-        #expect(result.stderr.contains(mention), "stderr should mention \(mention): \(result.stderr)")
+        try CLI.run(["generate"] + resolved).expectOneClearErrorLine(mentioning: mention)
     }
 
     static let intentSchema = """
@@ -179,13 +164,13 @@ struct GenerateCLITests {
     }
 
     /// The real model turns an instruction into a task intent through the schema.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: qwenPath), "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
-          .enabled(if: isOptimizedBuild, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter GenerateCLITests"))
+    @Test(.enabled(if: LocalModels.hasQwenCoder, "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
+          .enabled(if: BuildConfiguration.isOptimized, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter GenerateCLITests"))
     func qwenChatWithASchemaWritesTheIntent() throws {
         let schema = Self.schemaFile(Self.intentSchema)
         defer { try? FileManager.default.removeItem(atPath: schema) }
         let output = try json(try CLI.run([
-            "generate", "--model", Self.qwenPath, "--chat", "--system", "You turn robot commands into JSON tasks.",
+            "generate", "--model", LocalModels.qwenCoderPath, "--chat", "--system", "You turn robot commands into JSON tasks.",
             "--prompt", "pick up the red cup", "--max-tokens", "48", "--schema", schema, "--json",
         ]))
         let text = try #require(output["text"] as? String)
@@ -204,11 +189,11 @@ struct GenerateCLITests {
     }
 
     /// The real Qwen2.5-Coder-0.5B-Instruct: ChatML from the GGUF's template, greedy, equal to llama.cpp's run.
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: qwenPath), "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
-          .enabled(if: isOptimizedBuild, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter GenerateCLITests"))
+    @Test(.enabled(if: LocalModels.hasQwenCoder, "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
+          .enabled(if: BuildConfiguration.isOptimized, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter GenerateCLITests"))
     func qwenChatGreedyMatchesLlamaCpp() throws {
         let output = try json(try CLI.run([
-            "generate", "--model", Self.qwenPath, "--chat", "--system", "You turn robot commands into JSON tasks.",
+            "generate", "--model", LocalModels.qwenCoderPath, "--chat", "--system", "You turn robot commands into JSON tasks.",
             "--prompt", "pick up the red cup", "--max-tokens", "32", "--json",
         ]))
         // Tests/Fixtures/lm/qwen2.5-coder-0.5b-q4_k_m/greedy.json, chat_robot_pick.

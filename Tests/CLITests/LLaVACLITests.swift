@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `sightline generate --image` with both LLaVA distributions: the LM contract's JSON and logits,

@@ -1,6 +1,7 @@
 import Foundation
 import Messaging
 import SightlineProtocol
+import TestSupport
 import Testing
 import ThreadSupport
 
@@ -124,11 +125,6 @@ struct MessagingCLITests {
         (["listen", "--count", "0"], "--count"),
     ])
     func badInput(_ arguments: [String], _ mention: String) throws {
-        let result = try CLI.run(arguments)
-        #expect(!result.crashed)
-        #expect(result.status != 0)
-        let lines = result.stderr.split(separator: "\n")
-        #expect(lines.count == 1, "stderr: \(result.stderr)")
-        #expect(result.stderr.contains(mention), "stderr should mention \(mention): \(result.stderr)")
+        try CLI.run(arguments).expectOneClearErrorLine(mentioning: mention, prefixed: false)
     }
 }

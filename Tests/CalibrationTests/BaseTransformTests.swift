@@ -1,11 +1,12 @@
 import Calibration
 import ConfigYAML
 import Foundation
+import TestSupport
 import Testing
 
 /// The camera-to-base transform file and rays in the base frame.
 @Suite struct BaseTransformTests {
-    static let examplePath = CalibrationFileTests.repository.appendingPathComponent("Calibration/example-base-transform.yaml").path
+    static let examplePath = RepositoryPaths.root.appendingPathComponent("Calibration/example-base-transform.yaml").path
 
     /// The ROS optical-frame quaternion (-0.5, 0.5, -0.5, 0.5) is the camera looking along base +x with
     /// image right = base -y and image down = base -z: R = [[0,0,1],[-1,0,0],[0,-1,0]].

@@ -1,13 +1,13 @@
 import Calibration
 import ConfigYAML
 import Foundation
+import Imaging
+import TestSupport
 import Testing
 
 /// The shipped example, stream-size matching, and clear errors for malformed files.
 @Suite struct CalibrationFileTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static let examplePath = repository.appendingPathComponent("Calibration/example-640x480.yaml").path
+    static let examplePath = RepositoryPaths.root.appendingPathComponent("Calibration/example-640x480.yaml").path
     static let exampleText = try! String(contentsOfFile: examplePath, encoding: .utf8)
 
     @Test func shippedExampleLoads() throws {
@@ -142,21 +142,11 @@ import Testing
     /// Random edits of a valid file: every outcome is a calibration or a CalibrationError, never a crash.
     @Test func fuzzedFilesNeverCrash() {
         var generator = SplitMix64(seed: 6)
-        let bytes = Array(Self.exampleText.utf8)
-        let alphabet = Array("[]{}:,-.0123456789 \n\tabc!%&*'\"#".utf8)
+        let alphabet = "[]{}:,-.0123456789 \n\tabc!%&*'\"#"
         var refused = 0
-        for _ in 0..<2000 {
-            var mutated = bytes
-            for _ in 0..<Int.random(in: 1...4, using: &generator) {
-                let at = Int.random(in: 0..<mutated.count, using: &generator)
-                switch Int.random(in: 0..<3, using: &generator) {
-                case 0: mutated.remove(at: at)
-                case 1: mutated.insert(alphabet.randomElement(using: &generator)!, at: at)
-                default: mutated[at] = alphabet.randomElement(using: &generator)!
-                }
-            }
+        for mutated in randomlyEditedCopies(of: Self.exampleText, alphabet: alphabet, count: 2000, using: &generator) {
             do {
-                _ = try CameraCalibration.parse(yaml: String(decoding: mutated, as: UTF8.self), file: "fuzz.yaml")
+                _ = try CameraCalibration.parse(yaml: mutated, file: "fuzz.yaml")
             } catch {
                 refused += 1
                 #expect(error.description.contains("fuzz.yaml"))
@@ -171,18 +161,5 @@ func expectClose(_ got: [Double], _ expected: [Double], tolerance: Double = 1e-9
     #expect(got.count == expected.count, sourceLocation: sourceLocation)
     for (a, b) in zip(got, expected) {
         #expect(abs(a - b) <= tolerance, "\(got) != \(expected)", sourceLocation: sourceLocation)
-    }
-}
-
-/// A small seeded generator so fuzz runs are repeatable.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

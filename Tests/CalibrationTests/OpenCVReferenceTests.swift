@@ -1,12 +1,12 @@
 import Calibration
 import Foundation
+import TestSupport
 import Testing
 
 /// Undistortion and projection against OpenCV's own results
 /// (scripts/fixtures/make_calibration_fixtures.py, opencv-python-headless 5.0.0.93).
 @Suite struct OpenCVReferenceTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/calibration")
+    static let fixtures = RepositoryPaths.fixtures.appendingPathComponent("calibration")
 
     struct Reference: Decodable {
         struct Entry: Decodable {

@@ -1,4 +1,5 @@
 import CKernels
+import Imaging
 @testable import Kernels
 import ModelFiles
 import Testing

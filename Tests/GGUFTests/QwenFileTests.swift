@@ -1,17 +1,18 @@
 import Foundation
 import Kernels
 import ModelFiles
+import TestSupport
 import Testing
 
 /// The real Qwen2.5-Coder-0.5B-Instruct Q4_K_M file (`make models`), against
 /// values gguf-py extracted into Tests/Fixtures/gguf/qwen_reference.json.
-@Suite(.enabled(if: Fixtures.hasQwen, "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"))
+@Suite(.enabled(if: LocalModels.hasQwenCoder, "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"))
 struct QwenFileTests {
     let file: GGUFFile
     let reference: [String: Any]
 
     init() throws {
-        file = try GGUFFile(path: Fixtures.qwenPath)
+        file = try GGUFFile(path: LocalModels.qwenCoderPath)
         reference = try Fixtures.json("qwen_reference.json")
     }
 

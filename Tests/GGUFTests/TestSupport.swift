@@ -1,10 +1,9 @@
 import Foundation
 import ModelFiles
+import TestSupport
 
 enum Fixtures {
-    static let repository = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let directory = repository.appendingPathComponent("Tests/Fixtures/gguf")
+    static let directory = RepositoryPaths.fixtures.appendingPathComponent("gguf")
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     static func json(_ name: String) throws -> [String: Any] {
@@ -13,10 +12,6 @@ enum Fixtures {
     }
 
     static func bytes(_ name: String) throws -> [UInt8] { Array(try Data(contentsOf: directory.appendingPathComponent(name))) }
-
-    static let qwenPath = FileManager.default.homeDirectoryForCurrentUser
-        .appendingPathComponent(".cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path
-    static var hasQwen: Bool { FileManager.default.fileExists(atPath: qwenPath) }
 }
 
 /// A temporary file that is deleted when the value goes away.
@@ -61,17 +56,5 @@ struct GGUFBuilder {
 
     mutating func pad(to alignment: Int) {
         while bytes.count % alignment != 0 { bytes.append(0) }
-    }
-}
-
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

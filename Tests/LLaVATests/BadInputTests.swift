@@ -1,14 +1,14 @@
 import Foundation
 import LLaVA
 import LanguageModel
+import TestSupport
 import Testing
 import Tokenizers
 
 /// Each way of handing LLaVA the wrong thing is an error that says what is wrong.
 @Suite("LLaVA bad input")
 struct LLaVABadInputTests {
-    static let tinyLanguageModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/lm/tiny/llama-gqa-untied/model-f32.gguf").path
+    static let tinyLanguageModel = RepositoryPaths.fixtures.appendingPathComponent("lm/tiny/llama-gqa-untied/model-f32.gguf").path
 
     @Test func imageMarkerWithoutAnImage() throws {
         let tokenizer = try LMTokenizer(ggufPath: LLaVAFixtures.path("llama-mlp2x-pad/model.gguf"))

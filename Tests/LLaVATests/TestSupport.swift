@@ -2,11 +2,11 @@ import Foundation
 import Imaging
 import LLaVA
 import LanguageModel
+import TestSupport
 import Tokenizers
 
 enum LLaVAFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/llava")
+    static let root = RepositoryPaths.fixtures.appendingPathComponent("llava")
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
     static func reference(_ model: String) throws -> LLaVAReference {

@@ -1,5 +1,6 @@
 import Foundation
 import LanguageModel
+import TestSupport
 import Testing
 
 /// The real Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF against llama.cpp's references
@@ -8,8 +9,8 @@ import Testing
 /// Unoptimised (debug) kernels need many minutes for the ~400 forward passes, so in a
 /// debug build these are skipped with that reason; run them with
 /// `swift test -c release -Xswiftc -enable-testing --filter QwenGGUFTests` (about a minute).
-@Suite(.enabled(if: LMFixtures.hasQwen, "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
-       .enabled(if: LMFixtures.isOptimizedBuild, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter QwenGGUFTests"))
+@Suite(.enabled(if: LocalModels.hasQwenCoder, "no ~/.cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf (make models)"),
+       .enabled(if: BuildConfiguration.isOptimized, "debug build: run with swift test -c release -Xswiftc -enable-testing --filter QwenGGUFTests"))
 struct QwenGGUFTests {
     struct Prompts: Decodable {
         struct Prompt: Decodable {
@@ -36,7 +37,7 @@ struct QwenGGUFTests {
 
     /// llama.cpp ran with its default F16 KV cache.
     static func load() throws -> LanguageModel {
-        try LanguageModel(gguf: LMFixtures.qwenPath, tokenBudget: 256, chunkSize: 64, threads: 2, kvPrecision: .float16)
+        try LanguageModel(gguf: LocalModels.qwenCoderPath, tokenBudget: 256, chunkSize: 64, threads: 2, kvPrecision: .float16)
     }
 
     static func halfFloats(_ relative: String) throws -> [Float] {

@@ -1,22 +1,10 @@
 import Foundation
 import LanguageModel
+import TestSupport
 
 enum LMFixtures {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Tests/Fixtures/lm")
+    static let root = RepositoryPaths.fixtures.appendingPathComponent("lm")
     static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
-
-    static let qwenPath = FileManager.default.homeDirectoryForCurrentUser
-        .appendingPathComponent(".cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path
-    static var hasQwen: Bool { FileManager.default.fileExists(atPath: qwenPath) }
-
-    static var isOptimizedBuild: Bool {
-        #if DEBUG
-        false
-        #else
-        true
-        #endif
-    }
 
     static func decode<T: Decodable>(_ type: T.Type, _ relative: String) throws -> T {
         try JSONDecoder().decode(T.self, from: Data(contentsOf: root.appendingPathComponent(relative)))

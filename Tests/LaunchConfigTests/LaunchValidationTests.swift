@@ -3,6 +3,7 @@ import ConfigYAML
 import Foundation
 import LaunchConfig
 import Logging
+import TestSupport
 import Testing
 
 /// Bad launch files and bad overrides fail with the file, line and key path.
@@ -228,24 +229,14 @@ import Testing
     /// Random edits of a valid file: a configuration or a LaunchError, never a crash.
     @Test func fuzzedFilesNeverCrash() {
         var generator = SystemRandomNumberGenerator()
-        let bytes = Array(Self.base.utf8)
-        let alphabet = Array("[]{}:,-.0123456789 \n\tabc!%&*'\"#~".utf8)
+        let alphabet = "[]{}:,-.0123456789 \n\tabc!%&*'\"#~"
         var refused = 0
-        for _ in 0..<2000 {
-            var mutated = bytes
-            for _ in 0..<Int.random(in: 1...4, using: &generator) {
-                let at = Int.random(in: 0..<mutated.count, using: &generator)
-                switch Int.random(in: 0..<3, using: &generator) {
-                case 0: mutated.remove(at: at)
-                case 1: mutated.insert(alphabet.randomElement(using: &generator)!, at: at)
-                default: mutated[at] = alphabet.randomElement(using: &generator)!
-                }
-            }
+        for mutated in randomlyEditedCopies(of: Self.base, alphabet: alphabet, count: 2000, using: &generator) {
             do {
-                _ = try Self.parse(String(decoding: mutated, as: UTF8.self))
+                _ = try Self.parse(mutated)
             } catch {
                 refused += 1
-                #expect("\(error)".contains("node.yaml"), "input: \(String(decoding: mutated, as: UTF8.self))")
+                #expect("\(error)".contains("node.yaml"), "input: \(mutated)")
             }
         }
         #expect(refused > 100)

@@ -3,14 +3,13 @@ import Foundation
 import Kernels
 import LaunchConfig
 import Logging
+import TestSupport
 import Testing
 
 /// Launch/demo.yaml and Launch/webcam.yaml parse, validate and resolve to what they say.
 @Suite struct ShippedLaunchFileTests {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    static func launchFile(_ name: String) -> String { repository.appendingPathComponent("Launch/\(name)").path }
-    static func inRepository(_ path: String) -> String { repository.appendingPathComponent(path).standardized.path }
+    static func launchFile(_ name: String) -> String { RepositoryPaths.root.appendingPathComponent("Launch/\(name)").path }
+    static func inRepository(_ path: String) -> String { RepositoryPaths.root.appendingPathComponent(path).standardized.path }
     static let home = "/home/robot"
 
     static func load(_ name: String, overrides: [String] = []) throws -> LaunchConfiguration {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Messaging
 import SightlineProtocol
 import Testing
@@ -6,7 +7,7 @@ import Testing
 @Suite("Garbage never crashes the command server and is never dropped silently")
 struct FuzzTests {
     /// Mutations of valid requests and plain random bytes.
-    static func garbage(_ random: inout SeededRandom, count: Int) -> [[UInt8]] {
+    static func garbage(_ random: inout SplitMix64, count: Int) -> [[UInt8]] {
         let seeds = [#"{"id":"a","text":"pick up the cup","deadline_ms":100}"#, #"{"cancel":"a"}"#, #"{"text":"é ünïcødé 🤖"}"#]
             .map { Array($0.utf8) }
         return (0..<count).map { index in
@@ -43,7 +44,7 @@ struct FuzzTests {
             $0.queueCapacity = 10_000
         }
         let endpoint = running.endpoint
-        var random = SeededRandom(state: 0x5EED)
+        var random = SplitMix64(seed: 0x5EED)
         let bodies = Self.garbage(&random, count: 2000)
         let (answered, frameCountReplies) = try await blocking { () throws -> (Int, [CommandReply?]) in
             let client = try TestClient(context, endpoint: endpoint)
@@ -51,7 +52,7 @@ struct FuzzTests {
             for body in bodies where try client.request(body) != nil { answered += 1 }
             // Wrong frame counts: 2 to 6 frames with random content.
             var frameReplies: [CommandReply?] = []
-            var frameRandom = SeededRandom(state: 7)
+            var frameRandom = SplitMix64(seed: 7)
             for frames in 2...6 {
                 let parts = (0..<frames).map { _ in (0..<Int.random(in: 1...20, using: &frameRandom)).map { _ in UInt8.random(in: 0...255, using: &frameRandom) } }
                 try client.socket.send(parts)
@@ -78,7 +79,7 @@ struct FuzzTests {
 
     @Test("The request parser gives every input a verdict, and accepted requests survive re-encoding")
     func parserFuzz() throws {
-        var random = SeededRandom(state: 42)
+        var random = SplitMix64(seed: 42)
         for body in Self.garbage(&random, count: 20_000) {
             switch CommandRequest.parse(body, limits: CommandLimits()) {
             case .success(let request):

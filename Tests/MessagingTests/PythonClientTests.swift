@@ -1,11 +1,12 @@
 import Foundation
 import Messaging
 import SightlineProtocol
+import TestSupport
 import Testing
 
 /// The interpreter that has pyzmq: the venv `make pyclient` builds, else python3.
 let pythonWithZMQ: String? = {
-    let candidates = [repositoryRoot.appendingPathComponent(".cache/pyclient/bin/python").path, "/usr/bin/python3"]
+    let candidates = [RepositoryPaths.root.appendingPathComponent(".cache/pyclient/bin/python").path, "/usr/bin/python3"]
     return candidates.first { path in
         guard FileManager.default.isExecutableFile(atPath: path) else { return false }
         let process = Process()
@@ -21,20 +22,9 @@ let pythonWithZMQ: String? = {
 /// Runs examples/client.py to completion: (exit status, stdout lines, stderr).
 func runPythonClient(_ arguments: [String]) async throws -> (Int32, [String], String) {
     let python = try #require(pythonWithZMQ)
-    return try await blocking {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [repositoryRoot.appendingPathComponent("examples/client.py").path] + arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self).split(separator: "\n").map(String.init),
-                String(decoding: stderr, as: UTF8.self))
-    }
+    let client = RepositoryPaths.root.appendingPathComponent("examples/client.py").path
+    let output = try await blocking { try runToCompletion(URL(fileURLWithPath: python), [client] + arguments) }
+    return (output.status, output.stdout.split(separator: "\n").map(String.init), output.stderr)
 }
 
 @Suite("examples/client.py against the real server and publisher", .enabled(if: pythonWithZMQ != nil, "pyzmq not installed (make pyclient)"))

@@ -1,6 +1,7 @@
 import Foundation
 import Messaging
 import SightlineProtocol
+import TestSupport
 import Testing
 
 /// Sample messages of every type, with optional fields both present and absent.
@@ -65,7 +66,7 @@ let pythonHasJSONSchema: Bool = {
 @Suite("Messages against docs/schemas")
 struct SchemaTests {
     func validator(_ name: String) throws -> SchemaValidator {
-        try SchemaValidator(file: repositoryRoot.appendingPathComponent("docs/schemas/\(name).schema.json"))
+        try SchemaValidator(file: RepositoryPaths.root.appendingPathComponent("docs/schemas/\(name).schema.json"))
     }
 
     @Test("Every message type encodes to JSON its schema file accepts, with its schema id")
@@ -144,7 +145,7 @@ struct SchemaTests {
             """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, repositoryRoot.appendingPathComponent("docs/schemas").path, cases.path]
+        process.arguments = ["python3", "-c", script, RepositoryPaths.root.appendingPathComponent("docs/schemas").path, cases.path]
         let output = Pipe()
         process.standardOutput = output
         try process.run()

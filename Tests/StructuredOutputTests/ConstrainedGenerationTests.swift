@@ -2,6 +2,7 @@ import Foundation
 import Generation
 import LanguageModel
 import StructuredOutput
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -47,9 +48,9 @@ import Tokenizers
     }
 
     /// A task intent from the real model: the instruction decides the action.
-    @Test(.enabled(if: Fixtures.isOptimizedBuild && Fixtures.hasQwen, "needs an optimized build and the Qwen2.5 GGUF (make models)"))
+    @Test(.enabled(if: BuildConfiguration.isOptimized && LocalModels.hasQwenCoder, "needs an optimized build and the Qwen2.5 GGUF (make models)"))
     func qwenWritesAValidTaskIntent() throws {
-        let generator = try Self.generator(Fixtures.qwenPath, budget: 256)
+        let generator = try Self.generator(LocalModels.qwenCoderPath, budget: 256)
         let system = "You turn a robot instruction into a JSON task intent with an action (pick, place, go_to or stop) and a target object."
         let prompt = "<|im_start|>system\n\(system)<|im_end|>\n<|im_start|>user\npick up the red cup<|im_end|>\n<|im_start|>assistant\n"
         let constraint = JSONSchemaConstraint(schema: try JSONSchema(json: TestSchemas.taskIntent), tokenizer: generator.tokenizer)

@@ -1,5 +1,6 @@
 import Foundation
 import StructuredOutput
+import TestSupport
 import Testing
 import Tokenizers
 
@@ -80,9 +81,9 @@ import Tokenizers
         try Self.check(tokenizer: try LMTokenizer(ggufPath: Fixtures.path(fixture)), walks: 40)
     }
 
-    @Test(.enabled(if: Fixtures.hasQwen, "needs the Qwen2.5 GGUF (make models)"))
+    @Test(.enabled(if: LocalModels.hasQwenCoder, "needs the Qwen2.5 GGUF (make models)"))
     func walksOnTheQwenVocabularyAlwaysValidate() throws {
-        try Self.check(tokenizer: try LMTokenizer(ggufPath: Fixtures.qwenPath), walks: Fixtures.isOptimizedBuild ? 25 : 2)
+        try Self.check(tokenizer: try LMTokenizer(ggufPath: LocalModels.qwenCoderPath), walks: BuildConfiguration.isOptimized ? 25 : 2)
     }
 
     /// The mask is exactly the set of tokens whose bytes the automaton accepts from the
@@ -166,10 +167,10 @@ import Tokenizers
         }
     }
 
-    @Test(.enabled(if: Fixtures.hasQwen, "needs the Qwen2.5 GGUF (make models)"))
+    @Test(.enabled(if: LocalModels.hasQwenCoder, "needs the Qwen2.5 GGUF (make models)"))
     func theMaskIsTheTokensTheAutomatonAcceptsOnQwen() throws {
-        let tokenizer = try LMTokenizer(ggufPath: Fixtures.qwenPath)
-        let steps = Fixtures.isOptimizedBuild ? 40 : 6
+        let tokenizer = try LMTokenizer(ggufPath: LocalModels.qwenCoderPath)
+        let steps = BuildConfiguration.isOptimized ? 40 : 6
         try Self.checkMaskAgainstTokenByToken(tokenizer, schemaText: TestSchemas.taskIntent, steps: steps, seed: 1)
         try Self.checkMaskAgainstTokenByToken(tokenizer, schemaText: TestSchemas.everything, steps: steps, seed: 2)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Schemas the tests generate against (Tests/Fixtures/structured/schemas), each bounded
 /// (strings, arrays, numbers) so every random walk ends. Read as text: property order matters.
@@ -23,20 +24,7 @@ enum TestSchemas {
 }
 
 enum Fixtures {
-    static let lm = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/lm")
+    static let lm = RepositoryPaths.fixtures.appendingPathComponent("lm")
     static func path(_ relative: String) -> String { lm.appendingPathComponent(relative).path }
-    static let structured = lm.deletingLastPathComponent().appendingPathComponent("structured")
-
-    static let qwenPath = FileManager.default.homeDirectoryForCurrentUser
-        .appendingPathComponent(".cache/sightline/models/qwen2.5-coder-0.5b-instruct-q4_k_m.gguf").path
-    static var hasQwen: Bool { FileManager.default.fileExists(atPath: qwenPath) }
-
-    static var isOptimizedBuild: Bool {
-        #if DEBUG
-        false
-        #else
-        true
-        #endif
-    }
+    static let structured = RepositoryPaths.fixtures.appendingPathComponent("structured")
 }

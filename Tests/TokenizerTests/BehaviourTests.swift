@@ -1,3 +1,4 @@
+import Imaging
 import Testing
 @testable import Tokenizers
 
@@ -136,17 +137,6 @@ struct StreamingTests {
 }
 
 struct LMFuzzTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func randomText(_ rng: inout SplitMix64) -> String {
         let pools: [ClosedRange<UInt32>] = [
             0x20...0x7E, 0x09...0x0D, 0x20...0x20, 0x30...0x39, 0xA0...0x17F, 0x300...0x36F, 0x4E00...0x9FFF,
@@ -165,7 +155,7 @@ struct LMFuzzTests {
         let gpt2 = try LMTokenizer(ggufPath: LMFixtures.repoRoot + "/Tests/Fixtures/lm/tokenizers/gpt2-default.gguf")
         let llama3 = try LMTokenizer(ggufPath: LMFixtures.repoRoot + "/Tests/Fixtures/lm/tokenizers/gpt2-llama-bpe.gguf")
         let spm = try LMTokenizer(ggufPath: LMFixtures.repoRoot + "/Tests/Fixtures/lm/tokenizers/spm-bpe.gguf")
-        var rng = SplitMix64(state: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         for _ in 0..<3000 {
             let text = Self.randomText(&rng)
             for tokenizer in [qwen2, gpt2, llama3, spm] {

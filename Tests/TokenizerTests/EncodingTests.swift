@@ -1,5 +1,6 @@
-@testable import Tokenizers
+import Imaging
 import Testing
+@testable import Tokenizers
 
 @Suite struct EncodingTests {
     @Test func vocabularyHasCLIPShape() throws {

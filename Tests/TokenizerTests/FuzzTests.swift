@@ -1,5 +1,6 @@
-@testable import Tokenizers
+import Imaging
 import Testing
+@testable import Tokenizers
 
 /// Random text of every kind of character, and damaged tokenizer files: the
 /// answer is always well-formed ids or a clean error, never a crash.

@@ -2,11 +2,7 @@ import Glibc
 @testable import Tokenizers
 
 enum LMFixtures {
-    static let repoRoot: String = {
-        var path = #filePath
-        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-        return path
-    }()
+    static let repoRoot = TestSupport.repoRoot
     static let qwenDirectory = repoRoot + "/Tests/Fixtures/lm/qwen2.5-coder-0.5b-q4_k_m"
     static let tinyDirectory = repoRoot + "/Tests/Fixtures/lm/tiny"
     static let spmDirectory = repoRoot + "/Tests/Fixtures/lm/spm-tiny"
