@@ -70,20 +70,21 @@ size_t sl_bf16_packed_size(int n, int k) {
     return (size_t)panels_of(n) * (size_t)pairs_of(k) * NR * 2;
 }
 
-void sl_bf16_pack_weights(const float *w, int n, int k, uint16_t *packed) {
+void sl_bf16_pack_strided(const float *w, int n, int k, long row_stride, long column_stride, uint16_t *packed) {
     if (n <= 0 || k <= 0) return;
-    const int kp = pairs_of(k), panels = panels_of(n);
+    const int kp = pairs_of(k);
     memset(packed, 0, sl_bf16_packed_size(n, k) * sizeof(uint16_t));
     for (int j = 0; j < n; j++) {
-        const float *row = w + (size_t)j * k;
+        const float *row = w + (long)j * row_stride;
         uint16_t *dst = packed + (size_t)(j / NR) * kp * NR * 2 + (size_t)(j % NR) * 2;
         for (int p = 0; p < kp; p++) {
-            dst[(size_t)p * NR * 2] = sl_float_to_bf16(row[2 * p]);
-            if (2 * p + 1 < k) dst[(size_t)p * NR * 2 + 1] = sl_float_to_bf16(row[2 * p + 1]);
+            dst[(size_t)p * NR * 2] = sl_float_to_bf16(row[(long)(2 * p) * column_stride]);
+            if (2 * p + 1 < k) dst[(size_t)p * NR * 2 + 1] = sl_float_to_bf16(row[(long)(2 * p + 1) * column_stride]);
         }
     }
-    (void)panels;
 }
+
+void sl_bf16_pack_weights(const float *w, int n, int k, uint16_t *packed) { sl_bf16_pack_strided(w, n, k, k, 1, packed); }
 
 // MARK: Configuration
 

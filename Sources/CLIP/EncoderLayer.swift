@@ -53,11 +53,9 @@ public struct EncoderLayer: Sendable {
         let normed = scratch.normed, qkv = scratch.qkv, context = scratch.context
         norm1(hidden, rows: rows, into: normed)
         self.qkv(normed, rows: rows, into: qkv)
-        for s in 0..<sequences {
-            Attention.selfAttention(
-                qkv: qkv + s * tokens * 3 * d, tokens: tokens, shape: attention, causal: causal,
-                keyValid: keyValid.map { $0 + s * tokens }, scores: scratch.scores, output: context + s * tokens * d)
-        }
+        Attention.selfAttention(
+            qkv: qkv, sequences: sequences, tokens: tokens, shape: attention, causal: causal, keyValid: keyValid,
+            precision: self.qkv.precision, scratch: scratch.attention, output: context)
         output.accumulate(context, rows: rows, onto: hidden)
         norm2(hidden, rows: rows, into: normed)
         fc1(normed, rows: rows, into: scratch.mlp)
@@ -79,7 +77,7 @@ final class Workspace {
     private(set) var qkv: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private(set) var context: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private(set) var mlp: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
-    private(set) var scores: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
+    let attention = AttentionScratch()
     private(set) var hidden: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
     private(set) var extra: UnsafeMutablePointer<Float> = .allocate(capacity: 1)
 
@@ -107,7 +105,6 @@ final class Workspace {
         qkv = make(r * 3 * dimension)
         context = make(r * dimension)
         mlp = make(r * intermediate)
-        scores = make(t * t)
         hidden = make(r * dimension)
         extra = make(max(1, r * extraPerRow))
         (self.rows, self.tokens) = (r, t)

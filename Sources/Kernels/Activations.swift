@@ -86,20 +86,20 @@ public func fastExp(_ x: Float) -> Float { fastExp(SIMD8(repeating: x))[0] }
 @inline(__always)
 public func fastErf(_ x: Float) -> Float { fastErf(SIMD8(repeating: x))[0] }
 
-/// `values[i] = exp(values[i] - shift)` for `count` values; returns their sum.
+/// `values[i] = exp(scale · (values[i] - shift))` for `count` values; returns their sum.
 @inline(__always)
-func exponentiate(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+func exponentiate(_ values: UnsafeMutablePointer<Float>, count: Int, shift: Float, scale: Float = 1) -> Float {
     let raw = UnsafeMutableRawPointer(values)
     var sums = SIMD8<Float>(repeating: 0)
     let vectors = count / 8
     for v in 0..<vectors {
-        let e = fastExp(raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self) - shift)
+        let e = fastExp((raw.loadUnaligned(fromByteOffset: v * 32, as: SIMD8<Float>.self) - shift) * scale)
         raw.storeBytes(of: e, toByteOffset: v * 32, as: SIMD8<Float>.self)
         sums += e
     }
     var sum = sums.sum()
     for i in (vectors * 8)..<count {
-        values[i] = fastExp(values[i] - shift)
+        values[i] = fastExp((values[i] - shift) * scale)
         sum += values[i]
     }
     return sum

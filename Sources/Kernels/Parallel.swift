@@ -32,14 +32,18 @@ public enum Parallel {
         }
     }
 
-    /// Splits `0..<count` into about two ranges per thread (at least `minimum` long)
-    /// and runs `body` on each range through `forEach`.
-    public static func forEachRange(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+    /// `0..<count` split into about two ranges per thread, each at least `minimum` long
+    /// (fewer when `count` is small), in order.
+    public static func chunks(_ count: Int, minimum: Int) -> [Range<Int>] {
+        guard count > 0 else { return [] }
         let chunks = max(1, min(2 * threads, count / max(1, minimum)))
-        let size = (count + chunks - 1) / max(1, chunks)
-        forEach(chunks) { c in
-            let start = c * size
-            if start < count { body(start..<min(count, start + size)) }
-        }
+        let size = (count + chunks - 1) / chunks
+        return stride(from: 0, to: count, by: size).map { $0..<min(count, $0 + size) }
+    }
+
+    /// Runs `body` on each of `chunks(count, minimum:)` through `forEach`.
+    public static func forEachRange(_ count: Int, minimum: Int, _ body: (Range<Int>) -> Void) {
+        let ranges = chunks(count, minimum: minimum)
+        forEach(ranges.count) { body(ranges[$0]) }
     }
 }

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 @testable import Kernels
 import ModelFiles
@@ -97,40 +98,55 @@ import Testing
         }
     }
 
-    @Test(arguments: [false, true])
-    func attentionMatchesNaiveAttention(_ causal: Bool) {
-        let tokens = 6, heads = 2, hd = 4, d = heads * hd
-        let qkv = Self.random(tokens * 3 * d, seed: 11, scale: 2)
-        let valid = [true, true, true, true, false, true]
-        var scores = [Float](repeating: 0, count: tokens * tokens)
-        var out = [Float](repeating: 0, count: tokens * d)
+    /// Two sequences of three heads, with a padding key in the second. fp32 must match exactly
+    /// (to float rounding); bf16 rounds queries, keys, values and probabilities to bfloat16, so
+    /// its reference rounds the inputs the same way and allows for the probabilities' rounding.
+    @Test(arguments: [(false, MatmulPrecision.fp32), (true, .fp32), (false, .bf16), (true, .bf16)])
+    func attentionMatchesNaiveAttention(_ causal: Bool, _ precision: MatmulPrecision) {
+        let sequences = 2, tokens = 6, heads = 3, hd = 4, d = heads * hd
+        let qkv = Self.random(sequences * tokens * 3 * d, seed: 11, scale: 2)
+        let valid = [true, true, true, true, true, true] + [true, true, true, true, false, true]
+        let saved = Parallel.threads
+        Parallel.threads = 2
+        var out = [Float](repeating: .nan, count: sequences * tokens * d)
         qkv.withUnsafeBufferPointer { q in
             valid.withUnsafeBufferPointer { v in
-                scores.withUnsafeMutableBufferPointer { s in
-                    out.withUnsafeMutableBufferPointer { o in
-                        Attention.selfAttention(
-                            qkv: q.baseAddress!, tokens: tokens, shape: AttentionShape(heads: heads, headDimension: hd),
-                            causal: causal, keyValid: v.baseAddress, scores: s.baseAddress!, output: o.baseAddress!)
-                    }
+                out.withUnsafeMutableBufferPointer { o in
+                    Attention.selfAttention(
+                        qkv: q.baseAddress!, sequences: sequences, tokens: tokens, shape: AttentionShape(heads: heads, headDimension: hd),
+                        causal: causal, keyValid: v.baseAddress, precision: precision, scratch: AttentionScratch(), output: o.baseAddress!)
                 }
             }
         }
-        for h in 0..<heads {
-            for i in 0..<tokens {
-                var weights: [Double] = []
-                for j in 0..<tokens {
-                    if (causal && j > i) || !valid[j] { weights.append(-.infinity); continue }
-                    var dot = 0.0
-                    for k in 0..<hd { dot += Double(qkv[i * 3 * d + h * hd + k]) * Double(qkv[j * 3 * d + d + h * hd + k]) }
-                    weights.append(dot / Double(hd).squareRoot())
-                }
-                let m = weights.max()!
-                let e = weights.map { $0 == -.infinity ? 0 : Foundation.exp($0 - m) }
-                let s = e.reduce(0, +)
-                for k in 0..<hd {
-                    var want = 0.0
-                    for j in 0..<tokens { want += e[j] / s * Double(qkv[j * 3 * d + 2 * d + h * hd + k]) }
-                    #expect(abs(Double(out[i * d + h * hd + k]) - want) < 1e-5)
+        Parallel.threads = saved
+        let bf16 = precision.effective == .bf16
+        func input(_ i: Int) -> Double { bf16 ? Double(sl_bf16_to_float(sl_float_to_bf16(qkv[i]))) : Double(qkv[i]) }
+        for s in 0..<sequences {
+            let base = s * tokens * 3 * d
+            for h in 0..<heads {
+                for i in 0..<tokens {
+                    var weights: [Double] = []
+                    for j in 0..<tokens {
+                        if (causal && j > i) || !valid[s * tokens + j] { weights.append(-.infinity); continue }
+                        var dot = 0.0
+                        for k in 0..<hd { dot += input(base + i * 3 * d + h * hd + k) * input(base + j * 3 * d + d + h * hd + k) }
+                        weights.append(dot / Double(hd).squareRoot())
+                    }
+                    let m = weights.max()!
+                    let e = weights.map { $0 == -.infinity ? 0 : Foundation.exp($0 - m) }
+                    let sum = e.reduce(0, +)
+                    for k in 0..<hd {
+                        var want = 0.0, scale = 0.0
+                        for j in 0..<tokens {
+                            let value = input(base + j * 3 * d + 2 * d + h * hd + k)
+                            want += e[j] / sum * value
+                            scale += e[j] / sum * abs(value)
+                        }
+                        let got = Double(out[(s * tokens + i) * d + h * hd + k])
+                        // bf16 probabilities are within 2^-8 relative of the true ones.
+                        let tolerance = bf16 ? 1e-5 + scale / 256 : 1e-5
+                        #expect(abs(got - want) <= tolerance, "\(precision) causal \(causal) [\(s), \(h), \(i), \(k)]: \(got) vs \(want)")
+                    }
                 }
             }
         }

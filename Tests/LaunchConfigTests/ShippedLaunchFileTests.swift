@@ -82,6 +82,7 @@ import Testing
         #expect(webcam.keys.allowedClients == "/home/robot/.config/sightline/keys/allowed_clients")
         #expect(webcam.models.clip == "/home/robot/models/clip-vit-base-patch32")
         #expect(webcam.models.mmproj != nil && webcam.models.interpreter != nil)
+        #expect(webcam.models.precision == .bf16)
         #expect(webcam.endpoints.commands == "tcp://*:5560")
         #expect(webcam.calibration?.baseTransform == Self.inRepository("Calibration/example-base-transform.yaml"))
     }

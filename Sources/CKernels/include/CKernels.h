@@ -26,6 +26,11 @@ size_t sl_bf16_packed_size(int n, int k);
 /// n and k are padded with zeros. Portable code (no AVX-512 needed).
 void sl_bf16_pack_weights(const float *w, int n, int k, uint16_t *packed);
 
+/// The same packing for a matrix read with strides: element (j, i) of the [n, k]
+/// weight is w[j * row_stride + i * column_stride]. Attention packs its keys
+/// (row_stride = the QKV row width) and its values transposed (column_stride = it).
+void sl_bf16_pack_strided(const float *w, int n, int k, long row_stride, long column_stride, uint16_t *packed);
+
 /// c[m, n] = a[m, k] * wᵀ + beta * c, with w packed by sl_bf16_pack_weights.
 /// a is rounded to bfloat16 on the fly; products are accumulated in float32.
 /// Requires sl_cpu_has_avx512_bf16(). beta == 0 never reads c.
