@@ -50,6 +50,8 @@ struct GroundCommand: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
+    @OptionGroup var arithmetic: PrecisionOptions
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -108,12 +110,13 @@ struct GroundCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (modelPath, imagePath, phrase, threads) = (model, image, text, self.threads)
+        let (modelPath, imagePath, phrase, threads, arithmetic) = (model, image, text, self.threads, self.arithmetic)
         let configuration = try settings()
         let vocabularyPath = vocabulary ?? (FileManager.default.fileExists(atPath: model + "/vocabulary.txt") ? model + "/vocabulary.txt" : nil)
         let priorBox = prior.flatMap(Self.parseBox)
         let output = try await onDedicatedThread("sightline.ground") { () throws -> Output in
             BLAS.setThreads(threads)
+            let precision = arithmetic.apply(threads: threads)
             var phrases: [String] = []
             if let vocabularyPath {
                 guard let contents = try? String(contentsOfFile: vocabularyPath, encoding: .utf8) else {
@@ -124,7 +127,7 @@ struct GroundCommand: AsyncParsableCommand {
             do throws(CLIPError) {
                 let frame: RGBImage
                 do throws(ImagingError) { frame = try ImageFile.read(imagePath) } catch { throw CLIPError.invalidInput(error.description) }
-                let clip = try CLIPModel(directory: modelPath)
+                let clip = try CLIPModel(directory: modelPath, precision: precision)
                 let grounder = try Grounder(model: clip, tokenizer: try clip.loadTokenizer(), vocabulary: phrases, configuration: configuration)
                 let start = ContinuousClock.now
                 let result = try grounder.ground(phrase, in: frame, prior: priorBox)

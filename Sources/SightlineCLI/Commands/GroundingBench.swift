@@ -31,6 +31,8 @@ struct GroundingBench: AsyncParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads: Int = 2
 
+    @OptionGroup var arithmetic: PrecisionOptions
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -66,9 +68,10 @@ struct GroundingBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (modelPath, recording, phrases, scale, track, threads) = (model, self.recording, text, JPEGScale(argument: self.scale)!, self.track, self.threads)
+        let (modelPath, recording, phrases, scale, track, threads, arithmetic) = (model, self.recording, text, JPEGScale(argument: self.scale)!, self.track, self.threads, self.arithmetic)
         let report = try await onDedicatedThread("sightline.bench.grounding") { () throws -> Report in
             BLAS.setThreads(threads)
+            let precision = arithmetic.apply(threads: threads)
             let index = recording + "/frames.jsonl"
             guard let listing = try? String(contentsOfFile: index, encoding: .utf8) else { throw CommandFailure("cannot read \(index)") }
             let files = listing.split(whereSeparator: \.isNewline).compactMap { line -> String? in
@@ -85,7 +88,7 @@ struct GroundingBench: AsyncParsableCommand {
             let grounder: Grounder
             let decoder: JPEGDecoder
             do {
-                let clip = try CLIPModel(directory: modelPath)
+                let clip = try CLIPModel(directory: modelPath, precision: precision)
                 grounder = try Grounder(model: clip, tokenizer: try clip.loadTokenizer(), vocabulary: vocabulary)
                 decoder = try JPEGDecoder()
             } catch { throw CommandFailure("\(error)") }
