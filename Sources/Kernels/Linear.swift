@@ -2,7 +2,10 @@ public import ModelFiles
 
 /// y = x Wᵀ + b over a batch of rows, with W stored [out, in] as PyTorch does.
 public struct Linear: Sendable {
-    public let weight: FloatTensor
+    /// The float32 weight [out, in] that OpenBLAS multiplies; nil in bf16, where the
+    /// layer keeps only its packed bfloat16 copy (a float16 checkpoint's expanded float32
+    /// copy is freed, a mapped float32 file's pages are handed back to the kernel).
+    public let weight: FloatTensor?
     public let bias: FloatTensor?
     public let inFeatures: Int
     public let outFeatures: Int
@@ -12,11 +15,17 @@ public struct Linear: Sendable {
 
     public init(weight: FloatTensor, bias: FloatTensor?, precision: MatmulPrecision = .fp32) {
         precondition(weight.shape.count == 2, "a Linear weight is a matrix")
-        self.weight = weight
         self.bias = bias
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
-        bf16 = precision.effective == .bf16 ? BF16Weight(weight) : nil
+        if precision.effective == .bf16 {
+            bf16 = BF16Weight(weight)
+            weight.releaseResidentPages()
+            self.weight = nil
+        } else {
+            bf16 = nil
+            self.weight = weight
+        }
     }
 
     public var precision: MatmulPrecision { bf16 == nil ? .fp32 : .bf16 }
@@ -25,7 +34,7 @@ public struct Linear: Sendable {
     func product(_ input: UnsafePointer<Float>, rows: Int, beta: Float, into output: UnsafeMutablePointer<Float>, ldc: Int) {
         if let bf16 {
             bf16.gemm(rows: rows, a: input, lda: inFeatures, beta: beta, c: output, ldc: ldc)
-        } else {
+        } else if let weight {
             BLAS.gemmTransposedB(
                 m: rows, n: outFeatures, k: inFeatures, a: input, lda: inFeatures,
                 b: weight.pointer, ldb: inFeatures, beta: beta, c: output, ldc: ldc)

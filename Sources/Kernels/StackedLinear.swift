@@ -7,6 +7,7 @@ import ModelFiles
 /// In fp32 each layer runs its own sgemm on the checkpoint's mapped weights, so
 /// nothing is copied.
 public struct StackedLinear: Sendable {
+    /// The layers, run one by one in fp32; empty in bf16 (their float32 weights are released once stacked).
     public let parts: [Linear]
     /// Σ out of the parts: the width of an output row.
     public let outFeatures: Int
@@ -19,14 +20,16 @@ public struct StackedLinear: Sendable {
     public init(_ parts: [Linear], precision: MatmulPrecision) {
         precondition(!parts.isEmpty && parts.allSatisfy { $0.inFeatures == parts[0].inFeatures && $0.bf16 == nil },
                      "stacked layers are fp32 Linear layers with one input width")
-        self.parts = parts
         inFeatures = parts[0].inFeatures
         outFeatures = parts.reduce(0) { $0 + $1.outFeatures }
         guard precision.effective == .bf16 else {
-            (bf16, bias) = (nil, nil)
+            (self.parts, bf16, bias) = (parts, nil, nil)
             return
         }
-        bf16 = BF16Weight(stacking: parts.map(\.weight))
+        self.parts = []
+        let weights = parts.compactMap(\.weight)
+        bf16 = BF16Weight(stacking: weights)
+        weights.forEach { $0.releaseResidentPages() }
         if parts.contains(where: { $0.bias != nil }) {
             let storage = FloatStorage(count: outFeatures)
             var offset = 0

@@ -1,3 +1,5 @@
+import Glibc
+
 /// A float32 tensor ready for the kernels: a pointer, a shape, and the object
 /// that keeps the memory alive (a mapped file for float32 weights, used in
 /// place; an owned buffer for weights expanded from float16/bfloat16).
@@ -18,6 +20,21 @@ public struct FloatTensor: @unchecked Sendable {
     /// which a temporary tensor does not guarantee).
     public var values: [Float] {
         withExtendedLifetime(owner) { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    }
+
+    /// Tells the kernel that the pages of a tensor used in place from a mapped file are
+    /// not needed now (after a layer has converted it to another format): resident memory
+    /// drops, and a later read maps them again from the file. Heap tensors are left alone.
+    /// Returns false when madvise(2) refused.
+    @discardableResult
+    public func releaseResidentPages() -> Bool {
+        guard owner is MappedFile else { return true }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: pointer), end = start + count * MemoryLayout<Float>.stride
+        // Whole pages inside the tensor only: the pages it shares with its neighbours stay.
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard page > 0, last > first else { return true }
+        return madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_DONTNEED) == 0
     }
 
     /// Runs `body` with the memory kept alive.

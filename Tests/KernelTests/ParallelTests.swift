@@ -61,7 +61,7 @@ import Testing
             Linear(weight: .owning(KernelTests.random(width * inFeatures, seed: UInt64(20 + i), scale: 0.1), shape: [width, inFeatures]),
                    bias: i == 1 ? nil : .owning(KernelTests.random(width, seed: UInt64(30 + i)), shape: [width]))
         }
-        let alone = parts.map { Linear(weight: $0.weight, bias: $0.bias, precision: precision) }
+        let alone = parts.map { Linear(weight: $0.weight!, bias: $0.bias, precision: precision) }
         let stacked = StackedLinear(parts, precision: precision)
         #expect(stacked.precision == precision.effective && stacked.outFeatures == widths.reduce(0, +))
         for rows in [1, 7, 50] {

@@ -59,6 +59,27 @@ struct SafetensorsBuilder {
         #expect(throws: ModelFileError.missingTensor(path: path, tensor: "nope")) { try file.floats("nope") }
     }
 
+    /// A mapped tensor whose pages are handed back reads the same values again (from the
+    /// file); a heap tensor is left alone. Large enough to span several whole pages.
+    @Test func releasedPagesReadBackFromTheFile() throws {
+        let values = (0..<20_000).map { Float($0) * 0.5 - 7 }
+        var b = SafetensorsBuilder()
+        b.add("w", "F32", [values.count], SafetensorsBuilder.floats(values))
+        b.add("h", "F16", [3], SafetensorsBuilder.halves([0.5, -1.25, 1000]))
+        var padded = b
+        padded.headerPadding = (4 - (b.bytes().count - values.count * 4 - 6 - 8) % 4) % 4
+        let path = write(padded.bytes())
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try SafetensorsFile(path: path)
+        let mapped = try file.floats("w"), heap = try file.floats("h")
+        #expect(mapped.owner is MappedFile && !(heap.owner is MappedFile))
+        #expect(mapped.values == values)
+        #expect(mapped.releaseResidentPages())
+        #expect(mapped.values == values)
+        #expect(heap.releaseResidentPages())
+        #expect(heap.values == [0.5, -1.25, 1000])
+    }
+
     @Test func f32IsUsedInPlaceWhenAligned() throws {
         var b = SafetensorsBuilder()
         b.add("a", "F32", [4], SafetensorsBuilder.floats([1, 2, 3, 4]))
