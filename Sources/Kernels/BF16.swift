@@ -2,7 +2,7 @@ import CKernels
 public import ModelFiles
 
 /// The arithmetic `Linear` layers use. fp32 (OpenBLAS sgemm) is the default
-/// and the reference; bf16 is an experimental opt-in: weights are rounded to
+/// and the reference; bf16 is the fast opt-in: weights are rounded to
 /// bfloat16 once at load, activations on every call, and products are
 /// accumulated in float32 with AVX512_BF16 (`vdpbf16ps`).
 public enum MatmulPrecision: String, Sendable, CaseIterable {

@@ -1,5 +1,6 @@
-// Experimental bfloat16 GEMM on AVX512_BF16 (vdpbf16ps) for the CLIP engine's
-// Linear layers. Everything else in the binary stays portable: the AVX-512
+// The bfloat16 GEMM on AVX512_BF16 (vdpbf16ps) behind CLIP's `--precision bf16`
+// (Linear layers and attention), and the worker pool Sightline's own kernels
+// share. Everything else in the binary stays portable: the AVX-512
 // code is compiled per function (target attributes) and only reached when
 // sl_cpu_has_avx512_bf16() says the CPU and the OS support it.
 #ifndef SIGHTLINE_CKERNELS_H

@@ -5,7 +5,7 @@ import ThreadSupport
 import Imaging
 import Kernels
 
-/// The experimental bf16 Linear path against the fp32 default, in one process:
+/// The bf16 path against the fp32 default, in one process:
 /// the same checkpoint loaded twice, timings alternating between the two so
 /// machine noise hits both alike, and how far the embeddings move.
 struct CLIPPrecisionBench: AsyncParsableCommand {
@@ -19,7 +19,7 @@ struct CLIPPrecisionBench: AsyncParsableCommand {
     @Option(help: "Timed repetitions per measurement (alternating fp32, bf16).")
     var iterations: Int = 15
 
-    @Option(help: "OpenBLAS threads (both models use OpenBLAS for attention and the patch embedding).")
+    @Option(help: "OpenBLAS threads (the fp32 model's matrix products).")
     var threads: Int = 2
 
     @Option(help: "Threads of the bf16 kernel (default: the same as --threads).")
