@@ -119,11 +119,31 @@ final class NodeProcess: @unchecked Sendable {
         try messages("status").map { try ProtocolJSON.decode(StatusMessage.self, from: $0) }
     }
 
-    /// Waits until the node publishes its first status (models loaded, sockets up).
+    /// Waits until the node publishes its first status (models loaded, sockets up);
+    /// fails as soon as the node exits instead.
     func waitUntilReady(seconds: Double = 90) throws {
-        guard try pump(until: seconds, { !$0.messages("status").isEmpty }) else {
-            throw NodeTestFailure("the node published no status within \(seconds) s; log:\n\(log)")
+        let ready = try pump(until: seconds) { !$0.messages("status").isEmpty || !$0.process.isRunning }
+        guard ready, process.isRunning || !messages("status").isEmpty else {
+            throw NodeTestFailure(
+                process.isRunning ? "the node published no status within \(seconds) s; log:\n\(log)"
+                    : "the node exited (status \(process.terminationStatus)) before publishing a status; log:\n\(log)")
         }
+    }
+
+    /// A node that is up. A port picked free can be taken by another test's connection before
+    /// the node binds it; the node then exits with "Address already in use" and is started
+    /// again on new ports (at most three times).
+    static func started(_ overrides: [String] = []) throws -> NodeProcess {
+        for attempt in 1...3 {
+            let node = try NodeProcess(overrides)
+            do {
+                try node.waitUntilReady()
+                return node
+            } catch {
+                guard attempt < 3, !node.process.isRunning, node.log.contains("Address already in use") else { throw error }
+            }
+        }
+        throw NodeTestFailure("unreachable")
     }
 
     /// Sends a request body and returns the reply.

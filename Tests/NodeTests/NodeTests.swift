@@ -29,8 +29,7 @@ struct NodeTests {
             // What is checked here is where commands are grounded, not how fast they are
             // interpreted: while the rest of the test run starts beside this node (every suite
             // at once on 2 cores) an interpretation can take longer than the demo's 4 s budget.
-            let node = try NodeProcess(["budgets_ms.interpret=20000"])
-            try node.waitUntilReady()
+            let node = try NodeProcess.started(["budgets_ms.interpret=20000"])
             let truth = try DemoTruth()
             var verdicts: [String: (right: Int, wrong: Int)] = [:]
             var previous: String?
@@ -94,8 +93,7 @@ struct NodeTests {
 
     static func revisionsAndValidityBehaveAsDocumentedBody() throws {
         do {
-            let node = try NodeProcess(["budgets_ms.intent_validity=700"])
-            try node.waitUntilReady()
+            let node = try NodeProcess.started(["budgets_ms.intent_validity=700"])
             let reply = try node.request(#"{"id": "rev-1", "text": "go to the blue ball"}"#)
             #expect(reply.status == .accepted && reply.id == "rev-1")
             try node.pump(until: 15) { (try? $0.intents(for: "rev-1").count) ?? 0 >= 8 }
@@ -120,8 +118,7 @@ struct NodeTests {
 
     static func cancelEndsACommandAndAMissedDeadlineIsATimeoutBody() throws {
         do {
-            let node = try NodeProcess()
-            try node.waitUntilReady()
+            let node = try NodeProcess.started()
             #expect(try node.request(#"{"id": "c-1", "text": "pick up the red cube"}"#).status == .accepted)
             try node.pump(until: 15) { (try? $0.intents(for: "c-1").isEmpty == false) ?? false }
             let cancel = try node.request(#"{"cancel": "c-1"}"#)
@@ -148,8 +145,7 @@ struct NodeTests {
 
     static func commandFloodIsAnsweredAndFramesKeepTheirDeadlinesBody() throws {
         do {
-            let node = try NodeProcess()
-            try node.waitUntilReady()
+            let node = try NodeProcess.started()
             try node.pump(seconds: 2)
             // An active intent keeps frame work (re-grounding at 5 Hz, scene scoring) going.
             let target = try node.request(#"{"id": "flood-target", "text": "pick up the red cube"}"#)
@@ -216,8 +212,7 @@ struct NodeTests {
 
     static func shutdownIsCleanAndMetricsMatchStatusBody() throws {
         do {
-            let node = try NodeProcess()
-            try node.waitUntilReady()
+            let node = try NodeProcess.started()
             // A subscriber that never reads must not hold the node up.
             let stalled = try ZMQSocket(node.context, .sub)
             try stalled.setHighWaterMarks(receive: 1)
