@@ -49,7 +49,7 @@ public struct EncoderLayer: Sendable {
         _ hidden: UnsafeMutablePointer<Float>, sequences: Int, tokens: Int, causal: Bool,
         keyValid: UnsafePointer<Bool>?, scratch: Workspace
     ) {
-        let rows = sequences * tokens, d = attention.dimension
+        let rows = sequences * tokens
         let normed = scratch.normed, qkv = scratch.qkv, context = scratch.context
         norm1(hidden, rows: rows, into: normed)
         self.qkv(normed, rows: rows, into: qkv)

@@ -87,7 +87,8 @@ public final class Interpreter: @unchecked Sendable {
 
     /// Starts interpreting `command`, with the camera frame when a vision encoder is configured;
     /// drive the session with `step()` until it finishes. Encoding the image is the session's
-    /// first step, so it runs where the steps run (the compute executor), not here.
+    /// first steps (one per vision-tower block, then the projector), so it runs where the
+    /// steps run (the compute executor), not here, and frame jobs can run between them.
     public func session(command: String, visible: [String], image: RGBImage? = nil, deadlineNs: UInt64,
                         now: @escaping @Sendable () -> UInt64) throws -> InterpretationSession {
         guard !active else { throw InterpreterError.busy }
@@ -119,9 +120,8 @@ public final class Interpreter: @unchecked Sendable {
     }
 
     /// The prompt with the image's rows spliced in at the marker.
-    fileprivate func imageInputs(_ text: String, _ image: RGBImage, _ vision: Vision) throws -> [LanguageModelInput] {
-        let embedding = try vision.encoder.embed(image, reduction: vision.reduction)
-        return try ImagePrompt(text: text, image: embedding, tokenizer: tokenizer).inputs
+    fileprivate func imageInputs(_ text: String, _ embedding: ImageEmbedding) throws -> [LanguageModelInput] {
+        try ImagePrompt(text: text, image: embedding, tokenizer: tokenizer).inputs
     }
 
     fileprivate func appended(_ inputs: some Collection<LanguageModelInput>) { cached.append(contentsOf: inputs) }
@@ -168,8 +168,10 @@ public final class InterpretationSession: @unchecked Sendable {
     public private(set) var reusedTokens: Int
     /// Prompt positions this command ran itself (its own tokens, and image rows if any).
     public private(set) var commandTokens: Int
-    /// Set until the first step encodes the image and builds the prompt around it.
+    /// Set until the first step starts embedding the image.
     private var image: (text: String, image: RGBImage, vision: Interpreter.Vision)?
+    /// The image being embedded (a vision-tower block per step) and the prompt text around it.
+    private var imagePass: (text: String, pass: ImagePass)?
     private let deadlineNs: UInt64
     private let now: @Sendable () -> UInt64
     private let constraint: JSONSchemaConstraint
@@ -208,9 +210,21 @@ public final class InterpretationSession: @unchecked Sendable {
         let model = interpreter.model
         do {
             if let (text, picture, vision) = image {
-                // One step: the vision tower and projector, then the prompt around the image rows.
+                // Preprocessing and the tower's embeddings; then a block per step.
                 image = nil
-                let inputs = try interpreter.imageInputs(text, picture, vision)
+                let pass = try vision.encoder.pass(picture, reduction: vision.reduction)
+                pass.step()
+                imagePass = (text, pass)
+                return .running
+            }
+            if let (text, pass) = imagePass {
+                if !pass.isFinished {
+                    pass.step()
+                    return .running
+                }
+                // The projector, then the prompt around the image rows.
+                imagePass = nil
+                let inputs = try interpreter.imageInputs(text, pass.embedding())
                 (pending, reusedTokens) = try interpreter.continueFromCache(inputs)
                 commandTokens = pending.count
                 return .running

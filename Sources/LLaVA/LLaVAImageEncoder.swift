@@ -61,6 +61,16 @@ public final class LLaVAImageEncoder: Sendable {
 
     /// Preprocesses and embeds one picture.
     public func embed(_ image: RGBImage, reduction: ImageTokenReduction = .none) throws(LLaVAError) -> ImageEmbedding {
+        try pass(image, reduction: reduction).embedding()
+    }
+
+    /// Embeds one preprocessed image ([3, size, size], channels first).
+    public func embed(pixels: [Float], reduction: ImageTokenReduction = .none) throws(LLaVAError) -> ImageEmbedding {
+        try pass(pixels: pixels, reduction: reduction).embedding()
+    }
+
+    /// Preprocesses one picture and starts embedding it a step at a time (`ImagePass`).
+    public func pass(_ image: RGBImage, reduction: ImageTokenReduction = .none) throws(LLaVAError) -> ImagePass {
         var pixels = [Float](repeating: 0, count: tower.pixelsPerImage)
         do {
             try pixels.withUnsafeMutableBufferPointer { (buffer) throws(CLIPError) in
@@ -69,20 +79,24 @@ public final class LLaVAImageEncoder: Sendable {
         } catch {
             throw .vision(error)
         }
-        return try embed(pixels: pixels, reduction: reduction)
+        return try pass(pixels: pixels, reduction: reduction)
     }
 
-    /// Embeds one preprocessed image ([3, size, size], channels first).
-    public func embed(pixels: [Float], reduction: ImageTokenReduction = .none) throws(LLaVAError) -> ImageEmbedding {
-        let c = configuration, d = c.vision.hiddenSize
-        let output: VisionOutput
+    /// Starts embedding one preprocessed image a step at a time.
+    public func pass(pixels: [Float], reduction: ImageTokenReduction = .none) throws(LLaVAError) -> ImagePass {
         do {
-            output = try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in
-                try tower.encode(pixels: buffer, images: 1, layerCount: c.visionLayersToRun)
+            let tower = try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in
+                try self.tower.pass(pixels: buffer, layerCount: configuration.visionLayersToRun)
             }
+            return ImagePass(encoder: self, tower: tower, reduction: reduction)
         } catch {
             throw .vision(error)
         }
+    }
+
+    /// The feature selection, the projector and the reduction on a finished tower pass.
+    fileprivate func project(_ output: VisionOutput, reduction: ImageTokenReduction) -> ImageEmbedding {
+        let c = configuration, d = c.vision.hiddenSize
         let dropClass = c.featureSelect == .default
         let rows = c.vision.tokens - (dropClass ? 1 : 0)
         let projected = output.lastHiddenState.withUnsafeBufferPointer { hidden in
@@ -92,4 +106,29 @@ public final class LLaVAImageEncoder: Sendable {
         let reduced = reduction.apply(projected, width: width, grid: c.vision.gridSize, hasClassRow: !dropClass)
         return ImageEmbedding(values: reduced, rows: reduced.count / width, width: width)
     }
+}
+
+/// One image's embedding as short steps (the tower's embeddings, then one block per
+/// step), so that frame work can run between them; `embedding()` then projects it.
+/// Not thread-safe: drive it from one thread at a time.
+public final class ImagePass: @unchecked Sendable {
+    private let encoder: LLaVAImageEncoder
+    private let tower: VisionPass
+    private let reduction: ImageTokenReduction
+
+    fileprivate init(encoder: LLaVAImageEncoder, tower: VisionPass, reduction: ImageTokenReduction) {
+        self.encoder = encoder
+        self.tower = tower
+        self.reduction = reduction
+    }
+
+    /// Steps of the tower (its blocks plus the embeddings); the projection is part of `embedding()`.
+    public var stepCount: Int { tower.stepCount }
+    public var isFinished: Bool { tower.isFinished }
+
+    /// Runs the tower's next step.
+    public func step() { tower.step() }
+
+    /// The image rows; runs whatever tower steps remain first.
+    public func embedding() -> ImageEmbedding { encoder.project(tower.output, reduction: reduction) }
 }

@@ -101,6 +101,29 @@ import Testing
         expectClose(embeds.flatMap { $0 }, reference.vision.image_embeds, absolute: 1e-4, "\(name) image_embeds")
     }
 
+    /// A pass a block at a time gives `encode`'s result exactly, at every depth, also when
+    /// `encode` runs for another image between its steps (the pass has its own scratch).
+    @Test(arguments: checkpoints)
+    func steppedPassEqualsEncode(_ name: String) throws {
+        let (model, reference) = try Self.load(name)
+        let first = reference.images[0].pixel_values.data, second = reference.images[1].pixel_values.data
+        for depth in [nil, 1] as [Int?] {
+            let whole = try first.withUnsafeBufferPointer { try model.vision.encode(pixels: $0, images: 1, layerCount: depth) }
+            let pass = try first.withUnsafeBufferPointer { try model.vision.pass(pixels: $0, layerCount: depth) }
+            #expect(pass.stepCount == (depth ?? model.configuration.vision.numHiddenLayers) + 1)
+            var steps = 0
+            while !pass.isFinished {
+                pass.step()
+                steps += 1
+                _ = try second.withUnsafeBufferPointer { try model.vision.encode(pixels: $0, images: 1) }
+            }
+            #expect(steps == pass.stepCount)
+            let stepped = pass.output
+            #expect(stepped.lastHiddenState == whole.lastHiddenState, "\(name) depth \(depth ?? -1): last hidden state")
+            #expect(stepped.pooled == whole.pooled, "\(name) depth \(depth ?? -1): pooled")
+        }
+    }
+
     @Test(arguments: checkpoints)
     func textTowerMatchesTransformers(_ name: String) throws {
         let (model, reference) = try Self.load(name)

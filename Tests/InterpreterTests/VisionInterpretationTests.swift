@@ -38,7 +38,10 @@ import Tokenizers
 
         let session = try interpreter.session(command: "pick up the red cube", visible: [], image: try Self.image(),
                                               deadlineNs: InterpretationTests.farFuture, now: InterpretationTests.clock)
-        #expect(session.step() == .running)  // the first step encodes the image
+        // The image takes one step per vision-tower block (plus its embeddings), then one for
+        // the projector and the prompt around its rows, before any prefill.
+        let towerSteps = encoder.configuration.visionLayersToRun + 1
+        for _ in 0..<(towerSteps + 1) { #expect(session.step() == .running) }
         // The prefix before the image marker is reused; the image rows and the command's own
         // tokens are run: every prompt position is accounted for once.
         #expect(session.reusedTokens > 100)
