@@ -87,7 +87,9 @@ def main():
             row += f"{ours[key]:18.2f}{ours[key] / theirs:7.2f}"
         print(row)
     for precision, ours in runs.items():
-        print(f"Sightline {precision} ran as {ours['precision']}: single image at {ours['single_image_gflops_per_s']:.1f} GFLOP/s")
+        print(f"Sightline {precision} ran as {ours['precision']}: single image at {ours['single_image_gflops_per_s']:.1f} GFLOP/s, "
+              f"{ours['single_image_gflops_per_s'] / ours['openblas_sgemm_peak_gflops_per_s']:.2f}x OpenBLAS's sgemm peak "
+              f"({ours['openblas_sgemm_peak_gflops_per_s']:.1f} GFLOP/s, 1536^3, same run)")
 
 if __name__ == "__main__":
     main()

@@ -44,6 +44,9 @@ struct CLIPBench: AsyncParsableCommand {
         var batch8ImagesPerSecond: Double
         var text16Ms: Double
         var gflopsSingleImage: Double
+        /// OpenBLAS's own float32 GEMM on a large square product in the same run: the
+        /// machine's float32 ceiling the single-image figure is compared with.
+        var sgemmPeakGflops: Double
 
         enum CodingKeys: String, CodingKey {
             case precision, threads
@@ -52,6 +55,7 @@ struct CLIPBench: AsyncParsableCommand {
             case batch8ImagesPerSecond = "batch8_images_per_s"
             case text16Ms = "text16_ms"
             case gflopsSingleImage = "single_image_gflops_per_s"
+            case sgemmPeakGflops = "openblas_sgemm_peak_gflops_per_s"
         }
     }
 
@@ -88,15 +92,31 @@ struct CLIPBench: AsyncParsableCommand {
             let tokens = Double(v.tokens), d = Double(v.hiddenSize), i = Double(v.intermediateSize)
             let macs = Double(v.numHiddenLayers) * tokens * (4 * d * d + 2 * d * i + 2 * tokens * d)
                 + Double(v.tokens - 1) * 3 * Double(v.patchSize * v.patchSize) * d
+            // The ceiling: a 1536³ sgemm (7.2 GFLOP, about 40 ms at the peak) on the same threads.
+            let n = 1536
+            let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+            var c = [Float](repeating: 0, count: n * n)
+            let sgemm = median {
+                a.withUnsafeBufferPointer { a in
+                    b.withUnsafeBufferPointer { b in
+                        c.withUnsafeMutableBufferPointer {
+                            BLAS.gemmTransposedB(m: n, n: n, k: n, a: a.baseAddress!, lda: n, b: b.baseAddress!, ldb: n, c: $0.baseAddress!, ldc: n)
+                        }
+                    }
+                }
+            }
             return Report(
                 precision: clip.precision.rawValue, threads: threads, singleImageMs: single, batch8Ms: batch, batch8ImagesPerSecond: 8000 / batch,
-                text16Ms: text, gflopsSingleImage: 2 * macs / (single / 1000) / 1e9)
+                text16Ms: text, gflopsSingleImage: 2 * macs / (single / 1000) / 1e9,
+                sgemmPeakGflops: 2 * pow(Double(n), 3) / (sgemm / 1000) / 1e9)
         }
         if json {
             print(JSONLines.line(report))
         } else {
             print(String(format: "CLIP %@, %@, %d OpenBLAS threads (median of %d):", model, report.precision, threads, iterations))
-            print(String(format: "  1 image        %8.2f ms  (%.1f GFLOP/s)", report.singleImageMs, report.gflopsSingleImage))
+            print(String(format: "  1 image        %8.2f ms  (%.1f GFLOP/s, %.0f%% of OpenBLAS's sgemm peak of %.1f GFLOP/s)",
+                         report.singleImageMs, report.gflopsSingleImage, 100 * report.gflopsSingleImage / report.sgemmPeakGflops,
+                         report.sgemmPeakGflops))
             print(String(format: "  8 images       %8.2f ms  (%.1f images/s)", report.batch8Ms, report.batch8ImagesPerSecond))
             print(String(format: "  16 prompts     %8.2f ms", report.text16Ms))
         }
