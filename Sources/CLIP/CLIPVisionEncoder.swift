@@ -82,9 +82,11 @@ public final class CLIPVisionEncoder: @unchecked Sendable {
     /// scheduler that must run other work between them: a LLaVA tower is about a second of
     /// arithmetic that would otherwise be one uninterruptible piece. The pass has its own
     /// scratch memory, so it may run while `encode` serves other calls.
-    public func pass(pixels: UnsafeBufferPointer<Float>, layerCount: Int? = nil) throws(CLIPError) -> VisionPass {
-        let depth = try checked(pixels: pixels, images: 1, layerCount: layerCount)
-        return VisionPass(encoder: self, pixels: Array(pixels), depth: depth)
+    public func pass(pixels: [Float], layerCount: Int? = nil) throws(CLIPError) -> VisionPass {
+        let depth = try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in
+            try checked(pixels: buffer, images: 1, layerCount: layerCount)
+        }
+        return VisionPass(encoder: self, pixels: pixels, depth: depth)
     }
 
     /// Validates the input; returns the number of blocks to run.

@@ -85,9 +85,7 @@ public final class LLaVAImageEncoder: Sendable {
     /// Starts embedding one preprocessed image a step at a time.
     public func pass(pixels: [Float], reduction: ImageTokenReduction = .none) throws(LLaVAError) -> ImagePass {
         do {
-            let tower = try pixels.withUnsafeBufferPointer { (buffer) throws(CLIPError) in
-                try self.tower.pass(pixels: buffer, layerCount: configuration.visionLayersToRun)
-            }
+            let tower = try tower.pass(pixels: pixels, layerCount: configuration.visionLayersToRun)
             return ImagePass(encoder: self, tower: tower, reduction: reduction)
         } catch {
             throw .vision(error)

@@ -109,7 +109,7 @@ import Testing
         let first = reference.images[0].pixel_values.data, second = reference.images[1].pixel_values.data
         for depth in [nil, 1] as [Int?] {
             let whole = try first.withUnsafeBufferPointer { try model.vision.encode(pixels: $0, images: 1, layerCount: depth) }
-            let pass = try first.withUnsafeBufferPointer { try model.vision.pass(pixels: $0, layerCount: depth) }
+            let pass = try model.vision.pass(pixels: first, layerCount: depth)
             #expect(pass.stepCount == (depth ?? model.configuration.vision.numHiddenLayers) + 1)
             var steps = 0
             while !pass.isFinished {
