@@ -1,4 +1,5 @@
 public import Kernels
+import ModelFiles
 
 /// `config.json` of a Hugging Face `CLIPModel` (also OpenCLIP exports in the same layout).
 ///
@@ -29,7 +30,9 @@ public struct CLIPConfiguration: Sendable, Equatable, Decodable {
 
     /// Checks what the engine relies on; returns the first problem.
     public func validate() -> String? {
-        if projectionDim <= 0 { return "projection_dim must be positive" }
+        if let problem = ConfigurationLimits.problem(["projection_dim": (projectionDim, ConfigurationLimits.dimension)]) {
+            return problem
+        }
         return text.validate() ?? vision.validate()
     }
 }
@@ -79,12 +82,21 @@ public struct CLIPTextConfiguration: Sendable, Equatable, Decodable {
     public var poolsAtHighestID: Bool { eosTokenId == 2 }
 
     func validate() -> String? {
-        if hiddenSize <= 0 || numAttentionHeads <= 0 || hiddenSize % numAttentionHeads != 0 {
+        let limits = ConfigurationLimits.self
+        if let problem = limits.problem([
+            "vocab_size": (vocabSize, limits.vocabulary), "hidden_size": (hiddenSize, limits.dimension),
+            "intermediate_size": (intermediateSize, limits.dimension), "num_hidden_layers": (numHiddenLayers, limits.layers),
+            "num_attention_heads": (numAttentionHeads, limits.heads),
+            "max_position_embeddings": (maxPositionEmbeddings, limits.positions),
+        ], prefix: "text_config: ") { return problem }
+        if hiddenSize % numAttentionHeads != 0 {
             return "text_config: hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(numAttentionHeads)"
         }
-        if intermediateSize <= 0 || numHiddenLayers <= 0 || maxPositionEmbeddings <= 0 || vocabSize <= 0 {
-            return "text_config: sizes must be positive"
+        // The end token is where the text is pooled; it is compared with token ids (Int32).
+        if !(0..<vocabSize).contains(eosTokenId) {
+            return "text_config: eos_token_id \(eosTokenId) is outside the vocabulary (0..<\(vocabSize))"
         }
+        if !(layerNormEps >= 0 && layerNormEps.isFinite) { return "text_config: layer_norm_eps must be a finite number, at least 0" }
         return nil
     }
 }
@@ -129,14 +141,20 @@ public struct CLIPVisionConfiguration: Sendable, Equatable, Codable {
     public var tokens: Int { gridSize * gridSize + 1 }
 
     public func validate() -> String? {
-        if hiddenSize <= 0 || numAttentionHeads <= 0 || hiddenSize % numAttentionHeads != 0 {
+        let limits = ConfigurationLimits.self
+        if let problem = limits.problem([
+            "hidden_size": (hiddenSize, limits.dimension), "intermediate_size": (intermediateSize, limits.dimension),
+            "num_hidden_layers": (numHiddenLayers, limits.layers), "num_attention_heads": (numAttentionHeads, limits.heads),
+            "image_size": (imageSize, limits.imageSide), "patch_size": (patchSize, limits.imageSide),
+        ], prefix: "vision_config: ") { return problem }
+        if hiddenSize % numAttentionHeads != 0 {
             return "vision_config: hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(numAttentionHeads)"
         }
-        if patchSize <= 0 || imageSize <= 0 || imageSize % patchSize != 0 {
+        if imageSize % patchSize != 0 {
             return "vision_config: image_size \(imageSize) must be a positive multiple of patch_size \(patchSize)"
         }
         if numChannels != 3 { return "vision_config: num_channels must be 3 (RGB), got \(numChannels)" }
-        if intermediateSize <= 0 || numHiddenLayers <= 0 { return "vision_config: sizes must be positive" }
+        if !(layerNormEps >= 0 && layerNormEps.isFinite) { return "vision_config: layer_norm_eps must be a finite number, at least 0" }
         return nil
     }
 }

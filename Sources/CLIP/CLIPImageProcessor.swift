@@ -1,5 +1,6 @@
 import Foundation
 public import Imaging
+import ModelFiles
 
 /// `preprocessor_config.json` of a CLIP checkpoint.
 public struct CLIPPreprocessorConfiguration: Sendable, Equatable, Decodable {
@@ -69,7 +70,13 @@ public struct CLIPPreprocessorConfiguration: Sendable, Equatable, Decodable {
     public func validate() -> String? {
         if imageMean.count != 3 || imageStd.count != 3 { return "image_mean and image_std need 3 values" }
         if imageStd.contains(where: { !($0 > 0) }) { return "image_std values must be positive" }
-        if shortestEdge <= 0 || cropHeight <= 0 || cropWidth <= 0 { return "size and crop_size must be positive" }
+        let side = ConfigurationLimits.imageSide
+        if let problem = ConfigurationLimits.problem([
+            "size.shortest_edge": (shortestEdge, side), "crop_size.height": (cropHeight, side), "crop_size.width": (cropWidth, side),
+        ]) { return problem }
+        if !rescaleFactor.isFinite || (imageMean + imageStd).contains(where: { !$0.isFinite }) {
+            return "rescale_factor, image_mean and image_std must be finite numbers"
+        }
         if doResize && resample != 3 { return "resample \(resample) is not supported (CLIP uses 3, bicubic)" }
         return nil
     }
@@ -87,6 +94,9 @@ public struct CLIPImageProcessor: Sendable {
     public init(configuration: CLIPPreprocessorConfiguration) {
         self.configuration = configuration
     }
+
+    /// The longest side an image is resized to (a 4096-pixel short side at an aspect ratio of 1:16).
+    public static let maximumResizedSide = 1 << 16
 
     public var outputHeight: Int { configuration.doCenterCrop ? configuration.cropHeight : configuration.shortestEdge }
     public var outputWidth: Int { configuration.doCenterCrop ? configuration.cropWidth : configuration.shortestEdge }
@@ -110,8 +120,10 @@ public struct CLIPImageProcessor: Sendable {
         var resizedWidth = image.width, resizedHeight = image.height
         if c.doResize {
             let target = Self.resizedSize(width: image.width, height: image.height, shortestEdge: c.shortestEdge)
-            guard target.width > 0, target.height > 0 else {
-                throw .invalidInput("a \(image.width)x\(image.height) image cannot be resized to a \(c.shortestEdge)-pixel short side")
+            // The long side grows with the aspect ratio; the resampling coefficients are sized by it.
+            guard target.width > 0, target.height > 0,
+                  max(target.width, target.height) <= Self.maximumResizedSide else {
+                throw .invalidInput("a \(image.width)x\(image.height) image cannot be resized to a \(c.shortestEdge)-pixel short side (at most \(Self.maximumResizedSide) pixels on the long side)")
             }
             (resizedWidth, resizedHeight) = target
         } else if !c.doCenterCrop, image.width != c.shortestEdge || image.height != c.shortestEdge {

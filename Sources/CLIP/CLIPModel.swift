@@ -48,6 +48,9 @@ public final class CLIPModel: Sendable {
         visualProjection = try weights.linear("visual_projection", in: configuration.vision.hiddenSize, out: p, bias: false)
         textProjection = try weights.linear("text_projection", in: configuration.text.hiddenSize, out: p, bias: false)
         logitScale = Float(Foundation.exp(Double(try weights.tensor("logit_scale", []).values[0])))
+        guard logitScale.isFinite else {
+            throw .invalidConfiguration(path: directory, reason: "logit_scale gives a non-finite factor \(logitScale) (corrupt weights?)")
+        }
     }
 
     static func decode<T: Decodable>(_ type: T.Type, at path: String) throws(CLIPError) -> T {
@@ -97,7 +100,7 @@ public final class CLIPModel: Sendable {
     /// Embeddings of already preprocessed images in caller-owned memory (no copy of the batch).
     public func imageEmbeddings(pixels: UnsafeBufferPointer<Float>, images: Int) throws(CLIPError) -> [[Float]] {
         let output = try vision.encode(pixels: pixels, images: images)
-        return project(output.pooled, count: images, with: visualProjection)
+        return try project(output.pooled, count: images, with: visualProjection)
     }
 
     /// Image embeddings and, for dense scoring, every patch token carried into the same joint
@@ -118,15 +121,15 @@ public final class CLIPModel: Sendable {
                 }
             }
         }
-        let projected = project(normed, count: images * patchCount, with: visualProjection)
+        let projected = try project(normed, count: images * patchCount, with: visualProjection)
         let patches = (0..<images).map { i in Array(projected[(i * patchCount)..<((i + 1) * patchCount)].joined()) }
-        return (project(output.pooled, count: images, with: visualProjection), patches)
+        return (try project(output.pooled, count: images, with: visualProjection), patches)
     }
 
     /// L2-normalised text embeddings for token id sequences.
     public func textEmbeddings(_ ids: [[Int32]], attentionMasks: [[Int32]]? = nil) throws(CLIPError) -> [[Float]] {
         let output = try text.encode(ids, attentionMasks: attentionMasks)
-        return project(output.pooled, count: ids.count, with: textProjection)
+        return try project(output.pooled, count: ids.count, with: textProjection)
     }
 
     /// logits_per_image[i][t] = exp(logit_scale) · cos(image i, text t), from normalised embeddings.
@@ -140,12 +143,17 @@ public final class CLIPModel: Sendable {
         }
     }
 
-    private func project(_ pooled: [Float], count: Int, with projection: Linear) -> [[Float]] {
+    /// Projects and normalises; a NaN or infinity (corrupt weights or a misread file) is an error
+    /// rather than a score.
+    private func project(_ pooled: [Float], count: Int, with projection: Linear) throws(CLIPError) -> [[Float]] {
         var projected = [Float](repeating: 0, count: count * projection.outFeatures)
         pooled.withUnsafeBufferPointer { input in
             projected.withUnsafeMutableBufferPointer { out in
                 projection(input.baseAddress!, rows: count, into: out.baseAddress!)
             }
+        }
+        guard projected.allSatisfy(\.isFinite) else {
+            throw .invalidInput("the model produced non-finite values (NaN or infinity); its weights in \(directory) are corrupt or misread")
         }
         let p = projection.outFeatures
         return (0..<count).map { i in normalized(Array(projected[(i * p)..<((i + 1) * p)])) }

@@ -95,6 +95,8 @@ public final class CLIPTextEncoder: @unchecked Sendable {
             for (i, id) in ids.enumerated() where id > ids[best] { best = i }
             return best
         }
-        return ids.firstIndex(of: Int32(configuration.eosTokenId)) ?? 0
+        // validate() keeps the end token inside the vocabulary; an id beyond Int32 cannot occur in `ids`.
+        guard let end = Int32(exactly: configuration.eosTokenId) else { return 0 }
+        return ids.firstIndex(of: end) ?? 0
     }
 }

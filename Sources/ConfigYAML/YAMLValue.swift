@@ -210,6 +210,11 @@ public final class YAMLMapping {
 extension YAMLValue {
     /// Parses `text` (already read from `source.file`) and returns its root, failing with the parser's line.
     public static func parse(_ text: String, source: YAMLSource) throws(YAMLFileError) -> YAMLValue {
+        let depth = YAMLNesting.depth(of: text)
+        guard depth <= YAMLNesting.maximumDepth else {
+            throw YAMLFileError(file: source.file, line: nil, keyPath: "",
+                                message: "nested about \(depth) levels deep; at most \(YAMLNesting.maximumDepth) are accepted")
+        }
         do {
             guard let root = try Yams.compose(yaml: text) else {
                 throw YAMLFileError(file: source.file, line: nil, keyPath: "", message: "the file is empty")

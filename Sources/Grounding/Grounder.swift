@@ -74,6 +74,10 @@ public final class Grounder: @unchecked Sendable {
         let target = Self.clean(phrase)
         guard !target.isEmpty else { throw .invalidInput("the phrase to ground is empty") }
         let c = configuration
+        let count = slidingWindowCount(width: image.width, height: image.height, scales: c.windowScales, stride: c.stride)
+        guard count <= c.maxWindows else {
+            throw .invalidInput("a \(image.width)x\(image.height) image gives \(count) grounding windows, more than \(c.maxWindows); use larger window scales or a larger stride")
+        }
         let windows = slidingWindows(width: image.width, height: image.height, scales: c.windowScales, stride: c.stride)
         guard !windows.isEmpty else {
             throw .invalidInput("a \(image.width)x\(image.height) image is too small for the grounding windows")

@@ -46,15 +46,28 @@ public struct GroundingConfiguration: Sendable, Equatable {
     /// the demo CLIP was trained on whole windows, not patches.
     public var dense = false
     public var denseFraction: Float = 0.5
+    /// A frame is refused when its windows would number more than this (every window is a CLIP
+    /// pass and a slice of one batch buffer). The defaults give 185 on a 4:3 frame of any size.
+    public var maxWindows = 1024
+
+    /// The smallest window scale and stride accepted: below them the windows would number in the
+    /// thousands on an ordinary frame (and be under the 8-pixel floor on a small one).
+    public static let minimumWindowScale: Float = 0.02
+    public static let minimumStride: Float = 0.05
 
     public init() {}
 
     /// The first problem with these settings, if any.
     public func validate() -> String? {
-        if windowScales.isEmpty || windowScales.contains(where: { !($0 > 0 && $0 <= 1) }) {
-            return "window scales must be in (0, 1], got \(windowScales)"
+        if windowScales.isEmpty || windowScales.count > 16
+            || windowScales.contains(where: { !($0 >= Self.minimumWindowScale && $0 <= 1) }) {
+            return "window scales must be 1 to 16 numbers in \(Self.minimumWindowScale)...1, got \(windowScales)"
         }
-        if !(stride > 0 && stride <= 1) { return "stride must be in (0, 1], got \(stride)" }
+        if !(stride >= Self.minimumStride && stride <= 1) { return "stride must be in \(Self.minimumStride)...1, got \(stride)" }
+        if !(1...65_536).contains(maxWindows) { return "max windows must be 1...65536, got \(maxWindows)" }
+        if ![paraphraseSimilarity, ambiguityMargin, priorWeight, tightTieMargin, fusionFloor, denseFraction].allSatisfy(\.isFinite) {
+            return "thresholds, margins and weights must be finite numbers"
+        }
         if templates.isEmpty || templates.contains(where: { !$0.contains("{}") }) {
             return "every prompt template needs a {} where the phrase goes"
         }

@@ -99,21 +99,50 @@ struct WindowSampler {
 /// row and column flush with the frame's edges so every pixel is covered.
 func slidingWindows(width: Int, height: Int, scales: [Float], stride: Float) -> [GroundingBox] {
     var boxes: [GroundingBox] = []
-    let short = Float(min(width, height))
-    for scale in scales {
-        let side = max(8, Int((short * scale).rounded()))
-        guard side <= width, side <= height else { continue }
-        let step = max(1, Int((Float(side) * stride).rounded()))
-        func starts(_ extent: Int) -> [Int] {
-            var values = Array(Swift.stride(from: 0, through: extent - side, by: step))
-            if let last = values.last, last != extent - side { values.append(extent - side) }
-            return values
-        }
-        for y in starts(height) {
-            for x in starts(width) {
+    for grid in windowGrids(width: width, height: height, scales: scales, stride: stride) {
+        let side = grid.side
+        for y in grid.starts(height) {
+            for x in grid.starts(width) {
                 boxes.append(GroundingBox(x0: Float(x), y0: Float(y), x1: Float(x + side), y1: Float(y + side)))
             }
         }
     }
     return boxes
+}
+
+/// How many windows `slidingWindows` gives, computed without making them (a bad scale or
+/// stride is caught before anything is allocated).
+func slidingWindowCount(width: Int, height: Int, scales: [Float], stride: Float) -> Int {
+    windowGrids(width: width, height: height, scales: scales, stride: stride).reduce(0) { total, grid in
+        let (product, overflow) = grid.count(width).multipliedReportingOverflow(by: grid.count(height))
+        return overflow ? Int.max : total.addingReportingOverflow(product).overflow ? Int.max : total + product
+    }
+}
+
+/// One scale's windows: their side and the step between them, in pixels.
+private struct WindowGrid {
+    var side: Int
+    var step: Int
+
+    /// Window origins along an axis of `extent` pixels, the last one flush with the edge.
+    func starts(_ extent: Int) -> [Int] {
+        var values = Array(Swift.stride(from: 0, through: extent - side, by: step))
+        if let last = values.last, last != extent - side { values.append(extent - side) }
+        return values
+    }
+
+    func count(_ extent: Int) -> Int {
+        let regular = (extent - side) / step + 1
+        return (extent - side) % step == 0 ? regular : regular + 1
+    }
+}
+
+private func windowGrids(width: Int, height: Int, scales: [Float], stride: Float) -> [WindowGrid] {
+    let short = Float(min(width, height))
+    return scales.compactMap { scale in
+        // Scales and stride are validated to (0, 1], so these conversions are in range.
+        let side = max(8, Int((short * scale).rounded()))
+        guard side <= width, side <= height else { return nil }
+        return WindowGrid(side: side, step: max(1, Int((Float(side) * stride).rounded())))
+    }
 }

@@ -50,16 +50,20 @@ public struct LanguageModelConfiguration: Sendable, Equatable {
 
     /// Checks what the engine relies on; returns the first problem.
     public func validate() -> String? {
-        for (name, value) in [("vocab size", vocabSize), ("hidden size", hiddenSize), ("intermediate size", intermediateSize),
-                              ("layer count", layers), ("head count", heads), ("key/value head count", kvHeads),
-                              ("head dimension", headDimension)] where value <= 0 {
-            return "\(name) must be positive, found \(value)"
-        }
+        let limits = ConfigurationLimits.self
+        if let problem = limits.problem([
+            "vocab size": (vocabSize, limits.vocabulary), "hidden size": (hiddenSize, limits.dimension),
+            "intermediate size": (intermediateSize, limits.dimension), "layer count": (layers, limits.layers),
+            "head count": (heads, limits.heads), "key/value head count": (kvHeads, limits.heads),
+            "head dimension": (headDimension, limits.dimension),
+        ]) { return problem }
+        if queryDimension > limits.dimension * 4 { return "\(heads) heads of \(headDimension) are too wide (\(queryDimension) > \(limits.dimension * 4))" }
+        if contextLength < 0 { return "context length must not be negative, found \(contextLength)" }
         if heads % kvHeads != 0 { return "\(heads) attention heads are not a multiple of \(kvHeads) key/value heads" }
         if headDimension % 2 != 0 { return "head dimension \(headDimension) is odd; RoPE rotates pairs" }
-        if !(rmsNormEpsilon > 0) { return "RMSNorm epsilon must be positive, found \(rmsNormEpsilon)" }
-        if !(ropeTheta > 0) { return "RoPE base must be positive, found \(ropeTheta)" }
-        if !(ropeLinearFactor > 0) { return "RoPE scaling factor must be positive, found \(ropeLinearFactor)" }
+        if !(rmsNormEpsilon > 0 && rmsNormEpsilon.isFinite) { return "RMSNorm epsilon must be positive, found \(rmsNormEpsilon)" }
+        if !(ropeTheta > 0 && ropeTheta.isFinite) { return "RoPE base must be positive, found \(ropeTheta)" }
+        if !(ropeLinearFactor > 0 && ropeLinearFactor.isFinite) { return "RoPE scaling factor must be positive, found \(ropeLinearFactor)" }
         return nil
     }
 }

@@ -137,7 +137,7 @@ struct LaunchFileReader {
             let modeValue = fields.optional("mode")
             let mode = try modeValue?.choice(LaunchConfiguration.Replay.Mode.self) ?? .original
             let fpsValue = fields.optional("fps")
-            let fps = try fpsValue.map { value throws(YAMLFileError) in try value.number(above: 0, atMost: 10_000) }
+            let fps = try fpsValue.map { value throws(YAMLFileError) in try value.number(atLeast: 0.001, atMost: 10_000) }
             if mode == .fixed, fps == nil {
                 throw (modeValue ?? replay).error("mode fixed needs fps")
             }
@@ -271,8 +271,9 @@ struct LaunchFileReader {
         var scales: [Double]?
         if let value = fields.optional("window_scales") {
             let list = try value.doubles()
-            guard !list.isEmpty, list.allSatisfy({ $0 > 0 && $0 <= 1 }) else {
-                throw value.error("window scales are fractions of the short side, each in (0, 1]")
+            // The grounder's limits (GroundingConfiguration.minimumWindowScale, .minimumStride).
+            guard (1...16).contains(list.count), list.allSatisfy({ $0 >= 0.02 && $0 <= 1 }) else {
+                throw value.error("window scales are 1 to 16 fractions of the short side, each in 0.02...1")
             }
             scales = list
         }
@@ -283,7 +284,7 @@ struct LaunchFileReader {
             annotateDir: try fields.optional("annotate_dir").map { value throws(YAMLFileError) in try paths.resolve(value) },
             annotateLimit: try fields.int("annotate_limit", default: defaults.annotateLimit, in: 0...10_000),
             windowScales: scales,
-            windowStride: try fields.optional("window_stride").map { value throws(YAMLFileError) in try value.number(above: 0, atMost: 1) })
+            windowStride: try fields.optional("window_stride").map { value throws(YAMLFileError) in try value.number(atLeast: 0.05, atMost: 1) })
         try fields.finish()
         return result
     }

@@ -14,19 +14,34 @@ public struct LaunchOverride: Sendable, Equatable {
             throw .override(argument: argument, message: "expected key.path=value")
         }
         let key = argument[..<equals]
+        // Launch keys are a few levels of short names; a longer path is a mistake or an attack
+        // (and `put` walks it one level per call).
+        guard key.utf8.count <= Self.maximumKeyLength else {
+            throw .override(argument: String(argument.prefix(80)) + "…", message: "the key is longer than \(Self.maximumKeyLength) bytes")
+        }
         let components = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard !key.isEmpty, !components.contains(where: \.isEmpty) else {
             throw .override(argument: argument, message: "'\(key)' is not a key path like models.threads")
+        }
+        guard components.count <= Self.maximumDepth else {
+            throw .override(argument: String(argument.prefix(80)) + "…", message: "the key path has \(components.count) levels; at most \(Self.maximumDepth)")
         }
         self.argument = argument
         self.keyPath = components
         self.valueText = String(argument[argument.index(after: equals)...])
     }
 
+    /// Longest key path accepted, in levels and in bytes.
+    public static let maximumDepth = 16
+    public static let maximumKeyLength = 256
+
     var dottedPath: String { keyPath.joined(separator: ".") }
 
     /// The value as a YAML node; an empty value is null (which resets an optional key to its default).
     func valueNode() throws(LaunchError) -> Node {
+        guard YAMLNesting.depth(of: valueText) <= YAMLNesting.maximumDepth else {
+            throw .override(argument: String(argument.prefix(80)) + "…", message: "the value nests more than \(YAMLNesting.maximumDepth) levels")
+        }
         do {
             return try Yams.compose(yaml: valueText) ?? Node("", Tag(.null), .plain)
         } catch {

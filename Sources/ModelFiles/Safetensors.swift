@@ -30,7 +30,8 @@ public struct SafetensorsEntry: Sendable, Equatable {
 ///
 /// The header is validated completely on open: its length, every dtype and
 /// shape, `dtype size x element count == byte count`, offsets inside the
-/// file, and no two tensors overlapping. A corrupt or truncated file is a
+/// file, and the tensors tiling the data section exactly (no overlap, gap or
+/// bytes left over). A corrupt or truncated file is a
 /// clear error naming the file and the tensor, never a crash.
 public final class SafetensorsFile: @unchecked Sendable {
     public let path: String
@@ -107,9 +108,25 @@ public final class SafetensorsFile: @unchecked Sendable {
             }
             entries[name] = SafetensorsEntry(name: name, dtype: dtype, shape: shape, range: bounds[0]..<bounds[1])
         }
+        // The tensors tile the data section exactly, as the format requires (the reference reader
+        // checks the same): a gap or bytes left over mean the header length or an offset is wrong,
+        // e.g. a header one byte short shifts every tensor by a byte and still "fits".
         let ordered = entries.values.filter { !$0.range.isEmpty }.sorted { $0.range.lowerBound < $1.range.lowerBound }
-        for (previous, next) in zip(ordered, ordered.dropFirst()) where next.range.lowerBound < previous.range.upperBound {
-            throw .badTensor(path: path, tensor: next.name, reason: "its data overlaps tensor '\(previous.name)'")
+        var covered = 0
+        var previous: SafetensorsEntry?
+        for entry in ordered {
+            if entry.range.lowerBound < covered, let previous {
+                throw .badTensor(path: path, tensor: entry.name, reason: "its data overlaps tensor '\(previous.name)'")
+            }
+            if entry.range.lowerBound > covered {
+                throw .badTensor(path: path, tensor: entry.name,
+                                 reason: "data starts at \(entry.range.lowerBound) but bytes \(covered)..<\(entry.range.lowerBound) belong to no tensor (wrong header length or offsets?)")
+            }
+            covered = entry.range.upperBound
+            previous = entry
+        }
+        guard covered == dataSize else {
+            throw .malformed(path: path, reason: "the tensors cover \(covered) bytes of the \(dataSize)-byte data section (wrong header length, or bytes appended?)")
         }
         return (entries, metadata)
     }

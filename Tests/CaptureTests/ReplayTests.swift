@@ -153,6 +153,36 @@ struct ReplayTests {
         #expect(times.map { ($0 - times[0]) / 1_000_000 } == [0, 100, 200, 300, 400])
     }
 
+    @Test func aTimestampGapOverTheLimitIsReplayedAsOneFramePeriod() throws {
+        let folder = ScratchFolder()
+        // 10^12 ms (10^18 ns, 31 years) after the first frame, then 40 ms; the recording is 30 fps.
+        _ = try makeRecording(in: folder, timesMs: [0, 1_000_000_000_000, 1_000_000_000_040])
+        let clock = ManualClock()
+        let source = try ReplaySource(path: folder.path, options: ReplayOptions(loop: true), clock: clock)
+        var times: [UInt64] = []
+        for _ in 0..<6 { times.append(try #require(try source.nextFrame()).capture.monotonicNs) }
+        // 33 ms for the gap, the 40 ms kept, and the loop's period the mean of those intervals (integer nanoseconds).
+        #expect(times.map { ($0 - times[0]) / 1_000_000 } == [0, 33, 73, 109, 143, 183])
+        #expect(clock.sleeps.allSatisfy { $0 <= 50_000_000 }, "waits in slices that notice stop()")
+    }
+
+    @Test func theGapLimitIsConfigurableAndShorterGapsAreKept() throws {
+        let folder = ScratchFolder()
+        _ = try makeRecording(in: folder, timesMs: [0, 3000, 3010, 2000])
+        func offsets(_ options: ReplayOptions) throws -> [UInt64] {
+            let source = try ReplaySource(path: folder.path, options: options, clock: ManualClock())
+            var times: [UInt64] = []
+            while let frame = try source.nextFrame() { times.append(frame.capture.monotonicNs) }
+            return times.map { ($0 - times[0]) / 1_000_000 }
+        }
+        // A 3 s gap is under the default 5 s; the step back in time is a discontinuity either way.
+        #expect(try offsets(ReplayOptions()) == [0, 3000, 3010, 3043])
+        #expect(try offsets(ReplayOptions(maxGapS: 1)) == [0, 33, 43, 76])
+        for bad in [0, -1, Double.nan, .infinity] {
+            #expect(throws: ReplayError.self) { try ReplaySource(path: folder.path, options: ReplayOptions(maxGapS: bad)) }
+        }
+    }
+
     @Test func corruptFramesAreSkippedCountedAndNamed() throws {
         let folder = ScratchFolder()
         let frames = try makeRecording(in: folder, timesMs: [0, 10, 20, 30, 40, 50, 60])

@@ -18,11 +18,15 @@ public struct ReplayOptions: Sendable, Equatable {
     public var loop: Bool
     /// The rate of a plain folder of images under `.original` timing (it has no timestamps).
     public var folderFPS: Double
+    /// Under `.original` timing, a gap between recorded timestamps longer than this (or one that
+    /// goes back in time) is a discontinuity, replayed as one frame period with a warning.
+    public var maxGapS: Double
 
-    public init(timing: Timing = .original, loop: Bool = false, folderFPS: Double = 30) {
+    public init(timing: Timing = .original, loop: Bool = false, folderFPS: Double = 30, maxGapS: Double = 5) {
         self.timing = timing
         self.loop = loop
         self.folderFPS = folderFPS
+        self.maxGapS = maxGapS
     }
 }
 
@@ -66,6 +70,8 @@ public final class ReplaySource: FrameSource {
     /// Index lines that could not be used (malformed JSON, unsafe file names).
     public let badIndexLines: Int
     private let options: ReplayOptions
+    /// Under `.original` timing: when each entry is due after the first, discontinuities removed.
+    private let offsetsNs: [UInt64]
     private let passDurationNs: UInt64
     private let clock: any CaptureClock
     private let logger: Logger
@@ -91,12 +97,15 @@ public final class ReplaySource: FrameSource {
         logger: Logger = Logger(label: "sightline.replay")
     ) throws(ReplayError) {
         switch options.timing {
-        case .fixed(let fps) where !(fps > 0 && fps.isFinite):
-            throw .invalidOptions("fps must be a positive number, got \(fps)")
+        case .fixed(let fps) where !(fps >= 0.001 && fps <= 10_000):
+            throw .invalidOptions("fps must be a number from 0.001 to 10000, got \(fps)")
         default: break
         }
-        guard options.folderFPS > 0, options.folderFPS.isFinite else {
-            throw .invalidOptions("fps must be a positive number, got \(options.folderFPS)")
+        guard options.folderFPS > 0, options.folderFPS <= 10_000 else {
+            throw .invalidOptions("fps must be a positive number up to 10000, got \(options.folderFPS)")
+        }
+        guard options.maxGapS > 0, options.maxGapS <= 86_400 else {
+            throw .invalidOptions("the largest timestamp gap must be a positive number of seconds up to 86400, got \(options.maxGapS)")
         }
         switch fileKind(path) {
         case .missing: throw .notFound(path)
@@ -119,7 +128,7 @@ public final class ReplaySource: FrameSource {
             badIndexLines = 0
             entries = try Self.loadFolder(directory)
         }
-        passDurationNs = Self.passDuration(entries, folderFPS: options.folderFPS)
+        (offsetsNs, passDurationNs) = Self.schedule(entries, options: options, meta: meta, logger: logger)
         shared.withLock { $0.statistics.skipped = UInt64(badIndexLines) }
     }
 
@@ -164,14 +173,47 @@ public final class ReplaySource: FrameSource {
 
     // MARK: Timing
 
-    /// The recording's length from first to last frame plus one frame period:
-    /// where a looped replay starts its next pass.
-    private static func passDuration(_ entries: [Entry], folderFPS: Double) -> UInt64 {
-        guard entries.count > 1, let first = entries.first?.recorded, let last = entries.last?.recorded,
-              last.monotonicNs > first.monotonicNs
-        else { return UInt64(Double(entries.count) * 1e9 / folderFPS) }
-        let span = last.monotonicNs - first.monotonicNs
-        return span + span / UInt64(entries.count - 1)
+    /// When each entry is due under `.original` timing, relative to the first, and the length of a
+    /// pass (the last offset plus the mean interval: where a looped replay starts again). Recorded
+    /// intervals are kept; a frame without a timestamp, a gap over `maxGapS` or a step back in time
+    /// counts as one frame period (the recording's rate, else `folderFPS`), so a corrupt or
+    /// hostile timestamp cannot stall the replay.
+    private static func schedule(
+        _ entries: [Entry], options: ReplayOptions, meta: RecordingMeta?, logger: Logger
+    ) -> (offsets: [UInt64], passDuration: UInt64) {
+        let rate = meta?.fps.flatMap { $0 > 0 && $0 <= 10_000 ? $0 : nil } ?? options.folderFPS
+        let period = UInt64(1e9 / rate)
+        let maxGap = UInt64(options.maxGapS * 1e9)
+        var offsets: [UInt64] = []
+        offsets.reserveCapacity(entries.count)
+        var total: UInt64 = 0, discontinuities = 0
+        for (index, entry) in entries.enumerated() {
+            if index > 0 {
+                var step = period
+                if let previous = entries[index - 1].recorded, let this = entry.recorded {
+                    if this.monotonicNs >= previous.monotonicNs, this.monotonicNs - previous.monotonicNs <= maxGap {
+                        step = this.monotonicNs - previous.monotonicNs
+                    } else {
+                        discontinuities += 1
+                        if discontinuities <= 3 {
+                            let gap = Double(this.monotonicNs) / 1e9 - Double(previous.monotonicNs) / 1e9
+                            logger.warning("timestamp discontinuity: replayed as one frame period", metadata: [
+                                "file": "\(entry.file)", "gap_s": "\(gap)", "max_gap_s": "\(options.maxGapS)",
+                            ])
+                        }
+                    }
+                }
+                total = total.addingReportingOverflow(step).overflow ? .max : total + step
+            }
+            offsets.append(total)
+        }
+        if discontinuities > 3 {
+            logger.warning("timestamp discontinuities replayed as one frame period", metadata: ["count": "\(discontinuities)"])
+        }
+        // One more step after the last frame: the recording's mean interval (its period when it has none).
+        let last = entries.count > 1 && total > 0 ? total / UInt64(entries.count - 1) : period
+        let pass = total.addingReportingOverflow(last)
+        return (offsets, pass.overflow ? .max : pass.partialValue)
     }
 
     private func dueTime(pass: Int, index: Int, start: UInt64) -> UInt64? {
@@ -181,13 +223,11 @@ public final class ReplaySource: FrameSource {
         case .fixed(let fps):
             return start + UInt64(Double(pass * entries.count + index) * 1e9 / fps)
         case .original:
-            let offset: UInt64
-            if let first = entries.first?.recorded, let this = entries[index].recorded, this.monotonicNs >= first.monotonicNs {
-                offset = this.monotonicNs - first.monotonicNs
-            } else {
-                offset = UInt64(Double(index) * 1e9 / options.folderFPS)
-            }
-            return start + UInt64(pass) * passDurationNs + offset
+            let passes = UInt64(pass).multipliedReportingOverflow(by: passDurationNs)
+            let passStart = start.addingReportingOverflow(passes.partialValue)
+            guard !passes.overflow, !passStart.overflow else { return .max }
+            let due = passStart.partialValue.addingReportingOverflow(offsetsNs[index])
+            return due.overflow ? .max : due.partialValue
         }
     }
 

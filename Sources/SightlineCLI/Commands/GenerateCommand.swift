@@ -75,8 +75,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var vision: PrecisionOptions
 
     func validate() throws {
-        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be >= 0") }
+        // The token budget (prompt + max tokens) sizes the KV cache.
+        guard (1...32_768).contains(maxTokens) else { throw ValidationError("--max-tokens must be 1...32768, got \(maxTokens)") }
+        guard temperature >= 0, temperature <= 100 else { throw ValidationError("--temperature must be 0...100, got \(temperature)") }
         guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1...64") }
         guard !prompt.isEmpty else { throw ValidationError("--prompt is empty") }
         if system != nil && !chat { throw ValidationError("--system needs --chat") }

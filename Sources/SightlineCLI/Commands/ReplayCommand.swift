@@ -32,6 +32,9 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many frames.")
     var frames: Int?
 
+    @Option(help: "With the recorded timing, a timestamp gap longer than this many seconds (or a step back in time) is replayed as one frame period, with a warning.")
+    var maxGap: Double = 5
+
     @Option(help: "JPEG decode scale: 1, 1/2, 1/4 or 1/8.")
     var scale: String = "1"
 
@@ -49,13 +52,16 @@ struct ReplayCommand: AsyncParsableCommand {
     func options() throws -> ReplayOptions {
         let chosen = [fps != nil, realtime, fast].filter { $0 }.count
         guard chosen <= 1 else { throw ValidationError("choose one of --fps, --realtime and --fast") }
-        if let fps {
-            guard fps > 0, fps.isFinite, fps <= 10_000 else {
-                throw ValidationError("--fps must be a positive number up to 10000, got \(fps)")
-            }
-            return ReplayOptions(timing: .fixed(fps: fps), loop: loop)
+        guard maxGap > 0, maxGap <= 86_400 else {
+            throw ValidationError("--max-gap must be a positive number of seconds up to 86400, got \(maxGap)")
         }
-        return ReplayOptions(timing: fast ? .fast : .original, loop: loop)
+        if let fps {
+            guard fps >= 0.001, fps <= 10_000 else {
+                throw ValidationError("--fps must be a number from 0.001 to 10000, got \(fps)")
+            }
+            return ReplayOptions(timing: .fixed(fps: fps), loop: loop, maxGapS: maxGap)
+        }
+        return ReplayOptions(timing: fast ? .fast : .original, loop: loop, maxGapS: maxGap)
     }
 
     struct FrameLine: Encodable {

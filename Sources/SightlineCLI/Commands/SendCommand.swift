@@ -48,6 +48,10 @@ struct SendCommand: AsyncParsableCommand {
 
     func validate() throws {
         if text.joined().isEmpty { throw ValidationError("give the command text") }
+        let maxDeadline = CommandLimits().maxDeadlineMs
+        if let deadlineMs, !(1...maxDeadline).contains(deadlineMs) {
+            throw ValidationError("--deadline-ms must be 1...\(maxDeadline), got \(deadlineMs)")
+        }
         if !(timeout > 0 && timeout <= 3600) { throw ValidationError("--timeout must be between 0 and 3600 seconds") }
         if !(follow >= 0 && follow <= 3600) { throw ValidationError("--follow must be between 0 and 3600 seconds") }
     }
