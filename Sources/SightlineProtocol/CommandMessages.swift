@@ -130,8 +130,17 @@ extension CommandRequest {
         if nestingDepth(body) > maxNestingDepth {
             return .failure(.init(.invalidRequest, "JSON nested deeper than \(maxNestingDepth) levels"))
         }
+        // The protocol is UTF-8 JSON (RFC 8259 §8.1: no byte order mark). Foundation's decoder
+        // would also guess UTF-16 and UTF-32 and skip a BOM, so those are refused here first.
+        if let problem = RequestEncoding.problem(body) {
+            return .failure(.init(.invalidJSON, "request body is not UTF-8 JSON: \(problem)"))
+        }
         guard let document = JSONValue.parse(body) else {
             return .failure(.init(.invalidJSON, "request body is not a UTF-8 JSON document"))
+        }
+        // The decoder keeps one of two equal keys silently; which one a client meant is unknowable.
+        if let key = RequestEncoding.duplicateKey(body) {
+            return .failure(.init(.invalidJSON, "request body has the key \"\(key.prefix(64))\" twice in one object"))
         }
         guard case .object(let fields) = document else {
             return .failure(.init(.invalidRequest, "request must be a JSON object"))
@@ -232,6 +241,72 @@ extension CommandRequest {
         }
         if !bytes.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
             return "must be printable ASCII without spaces"
+        }
+        return nil
+    }
+}
+
+/// Byte-level checks of a request body that the JSON decoder does not make.
+enum RequestEncoding {
+    /// Why `body` is not plain UTF-8 text, or nil when it is.
+    static func problem(_ body: some Collection<UInt8>) -> String? {
+        let bytes = Array(body)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return "it starts with a byte order mark" }
+        if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) { return "it starts with a UTF-16 or UTF-32 byte order mark" }
+        // ASCII in UTF-16 or UTF-32 is full of NUL bytes, which JSON never holds unescaped.
+        if bytes.contains(0) { return "it contains NUL bytes (UTF-16 or UTF-32?)" }
+        if String(validating: bytes, as: UTF8.self) == nil { return "it is not valid UTF-8" }
+        return nil
+    }
+
+    /// The first key that appears twice in one object, at any depth, of a body that is valid JSON
+    /// (keys are compared after unescaping, so "a" and "\u0061" are the same key).
+    static func duplicateKey(_ body: some Collection<UInt8>) -> String? {
+        // One entry per open container: the keys seen so far for an object, nil for an array.
+        var open: [Set<String>?] = []
+        var expectingKey = false
+        var inString = false, stringIsKey = false, escaped = false, hasEscape = false
+        var raw: [UInt8] = []  // the key being read, quotes included
+        for byte in body {
+            if inString {
+                if stringIsKey { raw.append(byte) }
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                    hasEscape = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    guard stringIsKey, !open.isEmpty, open[open.count - 1] != nil else { continue }
+                    let key = hasEscape ? (try? JSONDecoder().decode(String.self, from: Data(raw))) ?? String(decoding: raw, as: UTF8.self)
+                        : String(decoding: raw.dropFirst().dropLast(), as: UTF8.self)
+                    if !open[open.count - 1]!.insert(key).inserted { return key }
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+                stringIsKey = expectingKey && !open.isEmpty && open[open.count - 1] != nil
+                expectingKey = false
+                hasEscape = false
+                raw = [byte]
+            case UInt8(ascii: "{"):
+                open.append(Set<String>())
+                expectingKey = true
+            case UInt8(ascii: "["):
+                open.append(nil)
+                expectingKey = false
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if !open.isEmpty { open.removeLast() }
+                expectingKey = false
+            case UInt8(ascii: ","):
+                expectingKey = !open.isEmpty && open[open.count - 1] != nil
+            case UInt8(ascii: ":"):
+                expectingKey = false
+            default:
+                break
+            }
         }
         return nil
     }
