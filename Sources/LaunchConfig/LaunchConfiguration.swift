@@ -252,14 +252,36 @@ public struct LaunchConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The Prometheus text endpoint.
+    /// The Prometheus text endpoint. It has no authentication, so by default it listens only where
+    /// the command socket does, and only on loopback when CURVE protects the sockets.
     public struct Metrics: Sendable, Equatable, Encodable {
         public var enabled: Bool
         public var port: Int
+        /// The IPv4 address to listen on (0.0.0.0: every interface).
+        public var address: String
 
-        public init(enabled: Bool = true, port: Int = 9464) {
+        public init(enabled: Bool = true, port: Int = 9464, address: String = "127.0.0.1") {
             self.enabled = enabled
             self.port = port
+            self.address = address
+        }
+
+        /// The address used when the file names none: the command endpoint's interface (`tcp://*:…`:
+        /// every interface; an IPv4 address: that one), loopback for anything else (a host name, IPv6,
+        /// ipc, inproc) and whenever CURVE is on, since the metrics would bypass it.
+        public static func defaultAddress(commands: String, curve: Bool) -> String {
+            guard !curve, commands.hasPrefix("tcp://"), let colon = commands.lastIndex(of: ":") else { return "127.0.0.1" }
+            let host = String(commands[commands.index(commands.startIndex, offsetBy: 6)..<colon])
+            if host == "*" { return "0.0.0.0" }
+            return isIPv4(host) ? host : "127.0.0.1"
+        }
+
+        /// A dotted-quad IPv4 address, each part 0...255 without sign or spaces.
+        public static func isIPv4(_ text: String) -> Bool {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts.allSatisfy { part in
+                (1...3).contains(part.count) && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part).map { $0 <= 255 } == true
+            }
         }
     }
 

@@ -95,18 +95,20 @@ struct LaunchFileReader {
             guard try version.int() == 1 else { throw version.error("this node reads launch files of version 1") }
         }
         let sourceValue = try root.required("source")
+        let endpointSettings = try endpoints(root.optional("endpoints")), keySettings = try keys(root.optional("keys"))
         let configuration = LaunchConfiguration(
             file: document.source.file,
             source: try source(sourceValue),
             models: try models(try root.required("models")),
-            endpoints: try endpoints(root.optional("endpoints")),
-            keys: try keys(root.optional("keys")),
+            endpoints: endpointSettings,
+            keys: keySettings,
             budgets: try budgets(root.optional("budgets_ms")),
             scene: try scene(root.optional("scene")),
             actions: try labels(root.optional("actions"), default: LaunchConfiguration.defaultActions),
             calibration: try calibration(root.optional("calibration")),
             logLevel: try root.optional("log_level")?.choice(Logger.Level.self) ?? .info,
-            metrics: try metrics(root.optional("metrics")),
+            metrics: try metrics(root.optional("metrics"), defaultAddress: LaunchConfiguration.Metrics.defaultAddress(
+                commands: endpointSettings.commands, curve: keySettings.curve)),
             limits: try limits(root.optional("limits")),
             intents: try intents(root.optional("intents")))
         try root.finish()
@@ -324,12 +326,20 @@ struct LaunchFileReader {
         return result
     }
 
-    func metrics(_ value: YAMLValue?) throws(YAMLFileError) -> LaunchConfiguration.Metrics {
-        let defaults = LaunchConfiguration.Metrics()
-        guard let fields = try value?.mapping(allowing: ["enabled", "port"]) else { return defaults }
+    func metrics(_ value: YAMLValue?, defaultAddress: String) throws(YAMLFileError) -> LaunchConfiguration.Metrics {
+        let defaults = LaunchConfiguration.Metrics(address: defaultAddress)
+        guard let fields = try value?.mapping(allowing: ["enabled", "port", "address"]) else { return defaults }
+        var address = defaultAddress
+        if let value = fields.optional("address") {
+            address = try value.string()
+            guard LaunchConfiguration.Metrics.isIPv4(address) else {
+                throw value.error("'\(address)' is not an IPv4 address like 127.0.0.1 (0.0.0.0 listens on every interface)")
+            }
+        }
         let result = LaunchConfiguration.Metrics(
             enabled: try fields.optional("enabled")?.bool() ?? defaults.enabled,
-            port: try fields.int("port", default: defaults.port, in: 1...65535))
+            port: try fields.int("port", default: defaults.port, in: 1...65535),
+            address: address)
         try fields.finish()
         return result
     }

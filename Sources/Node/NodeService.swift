@@ -21,11 +21,13 @@ public final class NodeService: Service, @unchecked Sendable {
         public var publisher: Publisher
         public var status: StatusReporter
         public var metricsPort: Int?
+        /// The IPv4 address the metrics endpoint listens on (loopback unless configured otherwise).
+        public var metricsHost: String
         public var statusIntervalS: Double
 
         public init(executor: ComputeExecutor, pipeline: FramePipeline, intents: IntentEngine,
                     commandServer: CommandServer, publisher: Publisher, status: StatusReporter,
-                    metricsPort: Int?, statusIntervalS: Double = 1) {
+                    metricsPort: Int?, metricsHost: String = "127.0.0.1", statusIntervalS: Double = 1) {
             self.executor = executor
             self.pipeline = pipeline
             self.intents = intents
@@ -33,6 +35,7 @@ public final class NodeService: Service, @unchecked Sendable {
             self.publisher = publisher
             self.status = status
             self.metricsPort = metricsPort
+            self.metricsHost = metricsHost
             self.statusIntervalS = statusIntervalS
         }
     }
@@ -55,9 +58,9 @@ public final class NodeService: Service, @unchecked Sendable {
         p.executor.start()
         if let port = p.metricsPort {
             let status = p.status, metrics = self.metrics
-            let endpoint = try MetricsEndpoint(port: port) { metrics.render(status.status()) }
+            let endpoint = try MetricsEndpoint(host: p.metricsHost, port: port) { metrics.render(status.status()) }
             lock.withLock { metricsEndpoint = endpoint }
-            logger.info("metrics on http://0.0.0.0:\(endpoint.port)/metrics")
+            logger.info("metrics on http://\(endpoint.host):\(endpoint.port)/metrics")
         }
         p.pipeline.start()
         logger.info("node running: commands on \(p.commandServer.endpoint), publishing on \(p.publisher.endpoint)")

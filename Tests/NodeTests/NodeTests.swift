@@ -223,6 +223,11 @@ struct NodeTests {
             #expect(metrics.contains("sightline_frames_received "))
             #expect(metrics.contains("sightline_stage_latency_ms{"))
             #expect(metrics.contains("sightline_deadline_misses{"))
+            // Loopback command endpoint, so the unauthenticated metrics stay on loopback too.
+            #expect(node.log.contains("metrics on http://127.0.0.1:\(node.metricsPort)/metrics"), "\(node.log.prefix(1500))")
+            for address in MetricsReachability.nonLoopbackIPv4Addresses() {
+                #expect(!MetricsReachability.accepts(address, port: node.metricsPort), "metrics reachable on \(address)")
+            }
             let statusCount = node.messages("status").count
             #expect(statusCount >= 3, "a status every second")
             let exitCode = node.interrupt()

@@ -15,7 +15,8 @@ public final class MetricsEndpoint: @unchecked Sendable {
         }
     }
 
-    /// The port actually bound (useful when 0 asked for an ephemeral port).
+    /// The address and port actually bound (as getsockname reports them; port 0 asks for an ephemeral one).
+    public let host: String
     public let port: Int
     private let listener: Int32
     private let render: @Sendable () -> String
@@ -25,12 +26,17 @@ public final class MetricsEndpoint: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     /// Binds `host:port` and starts serving. `render` is called per scrape, on the endpoint's thread.
-    public init(host: String = "0.0.0.0", port: Int, render: @escaping @Sendable () -> String) throws {
+    public init(host: String = "127.0.0.1", port: Int, render: @escaping @Sendable () -> String) throws {
         self.render = render
+        guard (0...65535).contains(port) else { throw Failure.socket("port \(port) is outside 0...65535") }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure.socket("socket(): \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        guard setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw Failure.socket("setsockopt(SO_REUSEADDR): \(message)")
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -55,9 +61,16 @@ public final class MetricsEndpoint: @unchecked Sendable {
         }
         var actual = sockaddr_in()
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &actual) {
+        let named = withUnsafeMutablePointer(to: &actual) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
+        var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+        guard named == 0, inet_ntop(AF_INET, &actual.sin_addr, &text, socklen_t(text.count)) != nil else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw Failure.socket("getsockname(): \(message)")
+        }
+        self.host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.port = Int(UInt16(bigEndian: actual.sin_port))
         self.listener = fd
         let thread = Thread { [self] in serve() }

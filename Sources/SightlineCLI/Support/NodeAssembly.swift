@@ -155,7 +155,8 @@ enum NodeAssembly {
             commandServer: commandServer, publisher: publisher, intents: engine, clock: clock)
         return NodeService(
             parts: .init(executor: executor, pipeline: pipeline, intents: engine, commandServer: commandServer,
-                         publisher: publisher, status: status, metricsPort: launch.metrics.enabled ? launch.metrics.port : nil),
+                         publisher: publisher, status: status, metricsPort: launch.metrics.enabled ? launch.metrics.port : nil,
+                         metricsHost: launch.metrics.address),
             logger: logger)
     }
 
