@@ -106,8 +106,9 @@ public final class ComputeExecutor: @unchecked Sendable {
 
     /// Calls `observer` with the new level after every change, from the executor's
     /// thread, which re-reads the level on a timer while shedding: so a change is
-    /// seen even when no frame job reports and nobody reads `shedLevel`. Quick
-    /// changes may be seen only as their result; the observer must not block.
+    /// seen even when no frame job reports and nobody reads `shedLevel`. It is
+    /// told between two job steps, so at most one step late; quick changes may be
+    /// seen only as their result. The observer must not block.
     public func observeShedLevel(_ observer: @escaping @Sendable (ShedLevel) -> Void) {
         condition.lock()
         shedLevelObserver = observer
