@@ -84,13 +84,16 @@ public struct StatusMessage: Sendable, Equatable, Codable {
     public var commands: Commands
     /// The current load-shedding level, 0 (none) to 3 (rejecting commands); see docs/protocol.md.
     public var shedding: Int
+    /// Shedding level changes since start, up or down: a count that keeps rising
+    /// while the load is steady means the level flaps. Absent from older nodes.
+    public var sheddingChanges: UInt64?
     /// Ids of the loaded models by role.
     public var models: [String: String]
 
     public init(
         realtimeNs: UInt64, uptimeS: Double, camera: Camera, frames: Frames, queueDepths: [String: Int],
         latencyMs: [String: Percentiles], deadlineMisses: [String: UInt64], publisherDrops: UInt64,
-        commands: Commands, shedding: Int, models: [String: String]
+        commands: Commands, shedding: Int, sheddingChanges: UInt64? = nil, models: [String: String]
     ) {
         self.realtimeNs = realtimeNs
         self.uptimeS = uptimeS
@@ -102,6 +105,7 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         self.publisherDrops = publisherDrops
         self.commands = commands
         self.shedding = shedding
+        self.sheddingChanges = sheddingChanges
         self.models = models
     }
 
@@ -113,5 +117,6 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         case latencyMs = "latency_ms"
         case deadlineMisses = "deadline_misses"
         case publisherDrops = "publisher_drops"
+        case sheddingChanges = "shedding_changes"
     }
 }

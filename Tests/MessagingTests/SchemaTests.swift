@@ -29,7 +29,7 @@ enum SampleMessages {
         frames: .init(received: 371, processed: 350, dropped: 21), queueDepths: ["commands": 1, "compute": 2],
         latencyMs: ["scene": .init(count: 350, p50: 58.1, p90: 70.2, p99: 95.3, max: 120)],
         deadlineMisses: ["scene": 3], publisherDrops: 7,
-        commands: .init(accepted: 12, rejected: ["busy": 2, "rate_limited": 1]), shedding: 1,
+        commands: .init(accepted: 12, rejected: ["busy": 2, "rate_limited": 1]), shedding: 1, sheddingChanges: 4,
         models: ["clip": "clip-vit-b32"])
 
     static let replies: [CommandReply] = [

@@ -37,6 +37,9 @@ public final class NodeMetrics: Sendable {
             gauge("commands_rejected", Double(count), [("reason", reason)], help: "Commands rejected, by reason")
         }
         gauge("shedding_level", Double(status.shedding), help: "0 none, 1 skip scene scoring, 2 lower grounding resolution, 3 reject commands")
+        if let changes = status.sheddingChanges {
+            gauge("shedding_changes", Double(changes), help: "Shedding level changes since start, up or down")
+        }
         return registry.emitToString()
     }
 }

@@ -76,6 +76,6 @@ public struct StatusReporter: Sendable {
             latencyMs: latency, deadlineMisses: misses, publisherDrops: publisher.statistics().drops,
             commands: .init(accepted: commands.accepted,
                             rejected: Dictionary(uniqueKeysWithValues: commands.rejected.map { ($0.key.rawValue, $0.value) })),
-            shedding: snapshot.shedLevel.rawValue, models: models)
+            shedding: snapshot.shedLevel.rawValue, sheddingChanges: snapshot.shedChanges, models: models)
     }
 }
