@@ -120,7 +120,7 @@ let package = Package(
             name: "Node",
             dependencies: [
                 "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration", "LLaVA",
-                "Messaging", "SightlineProtocol",
+                "Messaging", "SightlineProtocol", "CPUSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

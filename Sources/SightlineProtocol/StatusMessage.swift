@@ -86,11 +86,15 @@ public struct StatusMessage: Sendable, Equatable, Codable {
     public var shedding: Int
     /// Ids of the loaded models by role.
     public var models: [String: String]
+    /// The OpenBLAS kernel set in use, e.g. "Cooperlake" (optional: absent from older nodes).
+    public var blasCore: String?
+    /// The CPU features Sightline's own kernels use, e.g. "avx512_bf16" (optional: absent from older nodes).
+    public var cpuFeatures: [String]?
 
     public init(
         realtimeNs: UInt64, uptimeS: Double, camera: Camera, frames: Frames, queueDepths: [String: Int],
         latencyMs: [String: Percentiles], deadlineMisses: [String: UInt64], publisherDrops: UInt64,
-        commands: Commands, shedding: Int, models: [String: String]
+        commands: Commands, shedding: Int, models: [String: String], blasCore: String? = nil, cpuFeatures: [String]? = nil
     ) {
         self.realtimeNs = realtimeNs
         self.uptimeS = uptimeS
@@ -103,6 +107,8 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         self.commands = commands
         self.shedding = shedding
         self.models = models
+        self.blasCore = blasCore
+        self.cpuFeatures = cpuFeatures
     }
 
     enum CodingKeys: String, CodingKey {
@@ -113,5 +119,7 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         case latencyMs = "latency_ms"
         case deadlineMisses = "deadline_misses"
         case publisherDrops = "publisher_drops"
+        case blasCore = "blas_core"
+        case cpuFeatures = "cpu_features"
     }
 }
