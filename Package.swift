@@ -55,6 +55,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ModelFiles", swiftSettings: swiftSettings),
+        // What this CPU runs (the C kernels' cpuid probe) and the OpenBLAS core that fits it.
+        .target(name: "CPUSupport", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: swiftSettings),
         .target(
             name: "CLIP",
             dependencies: ["Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"],
@@ -118,7 +120,7 @@ let package = Package(
             name: "Node",
             dependencies: [
                 "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration", "LLaVA",
-                "Messaging", "SightlineProtocol",
+                "Messaging", "SightlineProtocol", "CPUSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -152,7 +154,7 @@ let package = Package(
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Grounding", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
-                "Interpreter", "Node", "Scheduling",
+                "Interpreter", "Node", "Scheduling", "CPUSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -177,6 +179,7 @@ let package = Package(
         // Helpers several test targets share (paths, local models, child processes, fuzz edits); only test targets depend on it.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "CPUSupportTests", dependencies: ["CPUSupport", "CKernels", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "CLIP", "Imaging", "Tokenizers"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),

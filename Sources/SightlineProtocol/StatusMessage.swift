@@ -89,11 +89,16 @@ public struct StatusMessage: Sendable, Equatable, Codable {
     public var sheddingChanges: UInt64?
     /// Ids of the loaded models by role.
     public var models: [String: String]
+    /// The OpenBLAS kernel set in use, e.g. "Cooperlake" (optional: absent from older nodes).
+    public var blasCore: String?
+    /// The CPU features Sightline's own kernels use, e.g. "avx512_bf16" (optional: absent from older nodes).
+    public var cpuFeatures: [String]?
 
     public init(
         realtimeNs: UInt64, uptimeS: Double, camera: Camera, frames: Frames, queueDepths: [String: Int],
         latencyMs: [String: Percentiles], deadlineMisses: [String: UInt64], publisherDrops: UInt64,
-        commands: Commands, shedding: Int, sheddingChanges: UInt64? = nil, models: [String: String]
+        commands: Commands, shedding: Int, sheddingChanges: UInt64? = nil, models: [String: String],
+        blasCore: String? = nil, cpuFeatures: [String]? = nil
     ) {
         self.realtimeNs = realtimeNs
         self.uptimeS = uptimeS
@@ -107,6 +112,8 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         self.shedding = shedding
         self.sheddingChanges = sheddingChanges
         self.models = models
+        self.blasCore = blasCore
+        self.cpuFeatures = cpuFeatures
     }
 
     enum CodingKeys: String, CodingKey {
@@ -118,5 +125,7 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         case deadlineMisses = "deadline_misses"
         case publisherDrops = "publisher_drops"
         case sheddingChanges = "shedding_changes"
+        case blasCore = "blas_core"
+        case cpuFeatures = "cpu_features"
     }
 }

@@ -30,7 +30,7 @@ enum SampleMessages {
         latencyMs: ["scene": .init(count: 350, p50: 58.1, p90: 70.2, p99: 95.3, max: 120)],
         deadlineMisses: ["scene": 3], publisherDrops: 7,
         commands: .init(accepted: 12, rejected: ["busy": 2, "rate_limited": 1]), shedding: 1, sheddingChanges: 4,
-        models: ["clip": "clip-vit-b32"])
+        models: ["clip": "clip-vit-b32"], blasCore: "Cooperlake", cpuFeatures: ["avx2", "fma", "avx512_bf16"])
 
     static let replies: [CommandReply] = [
         .accepted("cmd-1"),
@@ -152,6 +152,17 @@ struct SchemaTests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
+    }
+
+    @Test("A status without the optional blas_core and cpu_features (an older node's) is valid and decodes")
+    func statusWithoutOptionalFields() throws {
+        var older = SampleMessages.status
+        older.blasCore = nil
+        older.cpuFeatures = nil
+        let bytes = try ProtocolJSON.encode(older)
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("blas_core"))
+        #expect(try validator("status").errors(#require(JSONValue.parse(bytes))) == [])
+        #expect(try ProtocolJSON.decode(StatusMessage.self, from: bytes) == older)
     }
 
     @Test("Messages decode back to what was encoded")

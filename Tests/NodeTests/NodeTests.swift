@@ -241,6 +241,9 @@ struct NodeTests {
             #expect(metrics.contains("sightline_frames_received "))
             #expect(metrics.contains("sightline_stage_latency_ms{"))
             #expect(metrics.contains("sightline_deadline_misses{"))
+            // The BLAS core in use, the same in status and in /metrics.
+            let core = try #require(try node.statuses().last?.blasCore, "status names the BLAS core")
+            #expect(metrics.contains("sightline_build_info{") && metrics.contains("blas_core=\"\(core)\""))
             let statusCount = node.messages("status").count
             #expect(statusCount >= 3, "a status every second")
             let exitCode = node.interrupt()

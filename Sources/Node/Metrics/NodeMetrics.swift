@@ -40,6 +40,11 @@ public final class NodeMetrics: Sendable {
         if let changes = status.sheddingChanges {
             gauge("shedding_changes", Double(changes), help: "Shedding level changes since start, up or down")
         }
+        if let core = status.blasCore {
+            let features = (status.cpuFeatures ?? []).joined(separator: ",")
+            gauge("build_info", 1, [("blas_core", core), ("cpu_features", features)],
+                  help: "Always 1; the labels say which OpenBLAS kernels and CPU features this node runs")
+        }
         return registry.emitToString()
     }
 }
