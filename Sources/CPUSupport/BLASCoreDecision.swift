@@ -8,8 +8,8 @@ public enum BLASCoreDecision: Sendable, Equatable {
     case restart(withCore: String)
     /// Carry on with the running core, and say this (one line).
     case warn(String)
-    /// Refuse to start: the user's `OPENBLAS_CORETYPE` cannot work here. Running on
-    /// would die of SIGILL at the first matrix product, or silently use other kernels.
+    /// Refuse to start: the user's `OPENBLAS_CORETYPE` names kernels this CPU cannot run
+    /// (the first matrix product would die of SIGILL), or OpenBLAS would not take it.
     case refuse(String)
 
     /// Where a set `OPENBLAS_CORETYPE` came from.
@@ -82,7 +82,17 @@ public enum BLASCoreDecision: Sendable, Equatable {
             if !facts.dynamicArch {
                 return .warn("OPENBLAS_CORETYPE=\(name) has no effect: this OpenBLAS is built for \(facts.runningCore) only")
             }
-            return .refuse("OPENBLAS_CORETYPE=\(name) is not a core this OpenBLAS has (it would run \(facts.runningCore) instead); \(remedy)")
+            guard requested == nil else {
+                return .refuse("OPENBLAS_CORETYPE=\(name) was not taken by this OpenBLAS (it runs \(facts.runningCore) instead); \(remedy)")
+            }
+            // A name this OpenBLAS does not know is ignored by it, harmlessly: it chose from
+            // the CPU as if the variable were unset. Refusing to start over it would stop a
+            // robot for nothing, so decide as for no request (restarting replaces the value).
+            var unset = facts
+            unset.request = nil
+            if case .restart = decide(unset) { return decide(unset) }
+            return .warn("OPENBLAS_CORETYPE=\(name) is not a core this OpenBLAS has; it was ignored and "
+                + "\(facts.runningCore) runs, which fits this CPU")
         }
         guard let core = requested ?? running else {
             return .warn("OPENBLAS_CORETYPE=\(name): cannot check that this CPU (\(cpu.identity)) runs those kernels")
