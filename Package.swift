@@ -217,6 +217,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "NodeEngineTests",
+            dependencies: [
+                "Node", "Messaging", "SightlineProtocol", "Scheduling", "Capture", "Interpreter", "Grounding", "Imaging", "LaunchConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "NodeTests",
             dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport"],
             swiftSettings: swiftSettings
