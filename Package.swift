@@ -114,11 +114,17 @@ let package = Package(
             dependencies: ["Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging"],
             swiftSettings: swiftSettings
         ),
+        // Opening a language model (GGUF or Hugging Face folder) and its LLaVA image encoder, for the CLI and the node.
+        .target(
+            name: "ModelLoading",
+            dependencies: ["LanguageModel", "LLaVA", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Node",
             dependencies: [
                 "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration", "LLaVA",
-                "Messaging", "SightlineProtocol",
+                "Messaging", "SightlineProtocol", "LaunchConfig", "ModelLoading", "Kernels", "Tokenizers", "Generation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -152,7 +158,7 @@ let package = Package(
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Grounding", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
-                "Interpreter", "Node", "Scheduling",
+                "Interpreter", "Node", "Scheduling", "ModelLoading",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -90,6 +90,7 @@ def reply(dealer, timeout_ms=5000):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--launch", default="Launch/demo.yaml")
+    ap.add_argument("--binary", default=str(REPO / ".build/release/sightline"))
     ap.add_argument("--trials", type=int, default=100, help="trials per mode (one client, two clients)")
     ap.add_argument("--controls", type=int, default=5, help="control trials per mode (stop first, then pick)")
     ap.add_argument("--seed", type=int, default=13)
@@ -101,7 +102,7 @@ def main():
 
     ports = [free_port() for _ in range(3)]
     commands, publish = f"tcp://127.0.0.1:{ports[0]}", f"tcp://127.0.0.1:{ports[1]}"
-    cmd = [str(REPO / ".build/release/sightline"), "run", args.launch,
+    cmd = [args.binary, "run", args.launch,
            "--set", f"endpoints.commands={commands}", "--set", f"endpoints.publish={publish}",
            "--set", f"metrics.port={ports[2]}", "--set", "intents.annotate_limit=0",
            # Generous rate so the trials are never rate_limited (each client sends 2-3 requests/s).

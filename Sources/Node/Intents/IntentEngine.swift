@@ -230,9 +230,11 @@ public final class IntentEngine: @unchecked Sendable {
             ended += waiting.filter { isEnded($0.command) }.map(\.command.id)
             waiting.removeAll { isEnded($0.command) }
             var session: (any InterpretationSteps)?
-            if let current = interpreting, isEnded(current.command) {
+            // Marked cancelled, so a later stop does not count it again while its job winds down.
+            if let current = interpreting, isEnded(current.command), !current.cancelled {
                 ended.append(current.command.id)
                 session = current.session
+                interpreting?.cancelled = true
             }
             updateAdmission()
             publishLocked(message)
