@@ -225,9 +225,17 @@ struct NodeTests {
             #expect(metrics.contains("sightline_deadline_misses{"))
             let statusCount = node.messages("status").count
             #expect(statusCount >= 3, "a status every second")
+            // Commands accepted in the last moments before SIGTERM still get an intent.
+            let late = try ["pick up the red cube", "push the blue ball"].map { try node.request(#"{"text": "\#($0)"}"#) }
+            #expect(late.allSatisfy { $0.status == .accepted })
             let exitCode = node.interrupt()
             #expect(exitCode == 0, "\(node.log.suffix(1500))")
             try node.pump(seconds: 0.3)
+            for reply in late {
+                let answers = try node.intents(for: try #require(reply.id))
+                #expect(!answers.isEmpty, "no intent for \(reply.id ?? "?") accepted before shutdown")
+                #expect(answers.allSatisfy { $0.status != .error || $0.detail == "the node is shutting down" })
+            }
             // The final status went out during shutdown.
             #expect(node.messages("status").count > statusCount)
             #expect(node.log.contains("node stopped"))

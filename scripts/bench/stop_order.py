@@ -3,12 +3,13 @@
 ever publish after the stop's intent?
 
 Starts `sightline run LAUNCH` on free loopback ports, subscribes to `intent`, and runs randomised
-trials of "pick ..., then stop" with a random gap of 0-50 ms between them:
+trials of "1-3 picks, then stop" with a random gap between the last pick and the stop (0 ms in
+a third of the trials, else uniform in 0-50 ms):
 
-  * one client: one DEALER sends the pick and then the stop (without waiting for the pick's
-    reply; one connection's requests are accepted in the order sent);
-  * two clients: one DEALER sends the pick, another sends the stop once the pick's `accepted`
-    reply is in (so the pick was accepted first) plus the gap.
+  * one client: one DEALER sends the picks and then the stop (without waiting for the replies;
+    one connection's requests are accepted in the order sent);
+  * two clients: one DEALER sends the picks, another sends the stop once the picks' `accepted`
+    replies are in (so they were accepted first) plus the gap.
 
 A leak is any intent of such a pick that arrives after its stop's intent (one PUB socket, so
 the subscriber sees intents in publishing order). As a control, some trials send the stop first
@@ -97,6 +98,7 @@ def main():
     ap.add_argument("--settle", type=float, default=6.0, help="seconds to wait at the end for late intents")
     ap.add_argument("--set", action="append", default=[], dest="overrides")
     ap.add_argument("--json")
+    ap.add_argument("--log", default="/tmp/sightline-stop-order.log", help="the node's log")
     args = ap.parse_args()
     rng = random.Random(args.seed)
 
@@ -109,7 +111,7 @@ def main():
            "--set", "limits.per_client_rate=50"]
     for o in args.overrides:
         cmd += ["--set", o]
-    log = open("/tmp/sightline-stop-order.log", "w")
+    log = open(args.log, "w")
     node = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)
     ctx = zmq.Context()
     try:
@@ -118,7 +120,7 @@ def main():
         status.connect(publish)
         intents = Intents(ctx, publish)
         if not status.poll(120_000) or node.poll() is not None:
-            sys.exit("the node did not start; see /tmp/sightline-stop-order.log")
+            sys.exit(f"the node did not start; see {args.log}")
         status.close(0)
         time.sleep(2)
 
@@ -127,38 +129,46 @@ def main():
         b.connect(commands)
         time.sleep(0.3)
 
-        trials = []  # (mode, pick id, stop id, gap ms, control)
+        trials = []  # (mode, pick ids, stop id, gap ms, control)
         plan = [("one", False)] * args.trials + [("two", False)] * args.trials \
             + [("one", True)] * args.controls + [("two", True)] * args.controls
         rng.shuffle(plan)
         for n, (mode, control) in enumerate(plan):
-            gap = rng.uniform(0, 0.050)
-            pick_text = rng.choice(PICKS)
+            gap = 0.0 if rng.random() < 1 / 3 else rng.uniform(0, 0.050)
+            texts = [rng.choice(PICKS) for _ in range(1 if control else rng.randint(1, 3))]
+            picks = [{"id": f"t{n}-pick{k}", "text": text} for k, text in enumerate(texts)]
             stopper = a if mode == "one" else b
             if control:
                 request(stopper, {"id": f"t{n}-stop", "text": "stop"})
                 stop_reply = reply(stopper)
                 time.sleep(gap)
-                request(a, {"id": f"t{n}-pick", "text": pick_text})
-                pick_reply = reply(a)
+                request(a, picks[0])
+                pick_replies = [reply(a)]
             elif mode == "one":
-                request(a, {"id": f"t{n}-pick", "text": pick_text})
-                time.sleep(gap)
+                for pick in picks:
+                    request(a, pick)
+                if gap:
+                    time.sleep(gap)
                 request(a, {"id": f"t{n}-stop", "text": "stop"})
-                pick_reply, stop_reply = reply(a), reply(a)
+                pick_replies = [reply(a) for _ in picks]
+                stop_reply = reply(a)
             else:
-                request(a, {"id": f"t{n}-pick", "text": pick_text})
-                pick_reply = reply(a)
-                time.sleep(gap)
+                for pick in picks:
+                    request(a, pick)
+                pick_replies = [reply(a) for _ in picks]
+                if gap:
+                    time.sleep(gap)
                 request(b, {"id": f"t{n}-stop", "text": "stop"})
                 stop_reply = reply(b)
-            if pick_reply.get("status") != "accepted" or stop_reply.get("status") != "accepted":
-                print(f"trial {n}: not accepted: {pick_reply} {stop_reply}", file=sys.stderr)
+            accepted = [r["id"] for r in pick_replies if r.get("status") == "accepted"]
+            if len(accepted) != len(picks) or stop_reply.get("status") != "accepted":
+                print(f"trial {n}: not all accepted: {pick_replies} {stop_reply}", file=sys.stderr)
+            if stop_reply.get("status") != "accepted" or not accepted:
                 continue
-            trials.append((mode, pick_reply["id"], stop_reply["id"], gap * 1000, control))
+            trials.append((mode, accepted, stop_reply["id"], gap * 1000, control))
             intents.wait_for(stop_reply["id"], 2)
             if control:
-                intents.wait_for(pick_reply["id"], 10)  # let the control pick run before the next trial
+                intents.wait_for(accepted[0], 10)  # let the control pick run before the next trial
             # A random pause, so some picks are cut off in the queue and some mid-interpretation.
             time.sleep(rng.uniform(0.2, 1.5))
         time.sleep(args.settle)
@@ -177,25 +187,23 @@ def main():
     results = {}
     for mode in ("one", "two"):
         rows = [t for t in trials if t[0] == mode and not t[4]]
-        leaks = 0
-        leaked_intents = 0
-        pick_intents_before = 0
-        missing_stop = 0
-        for _, pick, stop, _, _ in rows:
+        leaks = leaked_intents = pick_intents_before = missing_stop = 0
+        for _, picks, stop, _, _ in rows:
             if stop not in index:
                 missing_stop += 1
                 continue
             stop_at = index[stop][0]
-            after = [i for i in index.get(pick, []) if i > stop_at]
-            pick_intents_before += len([i for i in index.get(pick, []) if i < stop_at])
+            after = [i for pick in picks for i in index.get(pick, []) if i > stop_at]
+            pick_intents_before += len([i for pick in picks for i in index.get(pick, []) if i < stop_at])
             leaked_intents += len(after)
             leaks += 1 if after else 0
         controls = [t for t in trials if t[0] == mode and t[4]]
-        control_late = sum(1 for _, pick, stop, _, _ in controls
-                           if stop in index and any(i > index[stop][0] for i in index.get(pick, [])))
+        control_late = sum(1 for _, picks, stop, _, _ in controls
+                           if stop in index and any(i > index[stop][0] for i in index.get(picks[0], [])))
         results[mode] = {
-            "trials": len(rows), "leaks": leaks, "leaked_intents": leaked_intents,
+            "trials": len(rows), "picks": sum(len(t[1]) for t in rows), "leaks": leaks, "leaked_intents": leaked_intents,
             "pick_intents_before_stop": pick_intents_before, "stops_without_intent": missing_stop,
+            "zero_gap_trials": sum(1 for t in rows if t[3] == 0),
             "gap_ms": [round(min((t[3] for t in rows), default=0), 1), round(max((t[3] for t in rows), default=0), 1)],
             "controls": len(controls), "controls_published_after_stop": control_late,
         }
