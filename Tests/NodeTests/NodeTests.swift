@@ -122,7 +122,9 @@ struct NodeTests {
             #expect(try node.request(#"{"id": "c-1", "text": "pick up the red cube"}"#).status == .accepted)
             try node.pump(until: 15) { (try? $0.intents(for: "c-1").isEmpty == false) ?? false }
             let cancel = try node.request(#"{"cancel": "c-1"}"#)
-            #expect(cancel.status == .accepted)
+            // (A first intent that is final, e.g. a timeout on a loaded machine, finishes the command.)
+            let first = try node.intents(for: "c-1").map { "\($0.status) \($0.detail ?? "")" }
+            #expect(cancel.status == .accepted, "\(cancel) after \(first)")
             try node.pump(seconds: 0.5)  // a grounding already running may still land
             let settled = try node.intents(for: "c-1").count
             try node.pump(seconds: 1.5)
