@@ -234,6 +234,21 @@ struct IntentEngineTests {
         #expect(h.intents(for: next.id).count == 1)
     }
 
+    @Test("A cancel that overtakes its command (separate streams) still cancels it")
+    func cancelBeforeCommandArrives() throws {
+        let h = try EngineHarness()
+        h.newFrame()
+        let pick = h.accept("pick up the red cube")
+        h.cancel(pick.id)
+        h.engine.handle(pick)
+        h.executor.runUntilIdle()
+        #expect(h.intents(for: pick.id).isEmpty)
+        #expect(h.interpreter.started.isEmpty)
+        // Only that command: the next one with another id runs.
+        let next = Self.pickToFirstIntent(h, "push the blue ball")
+        #expect(h.intents(for: next.id).count == 1)
+    }
+
     @Test("Cancel of an active intent stops its revisions, also with a grounding job already queued")
     func cancelActive() throws {
         let h = try EngineHarness()

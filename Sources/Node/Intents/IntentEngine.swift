@@ -94,6 +94,12 @@ public final class IntentEngine: @unchecked Sendable {
     private var active: [String: Active] = [:]
     /// The acceptance sequence of the newest stop: commands below it are ended.
     private var stopSequence: UInt64 = 0
+    /// Cancels that arrived before their command (the two come on separate streams; the server
+    /// accepts a cancel only for a command it accepted, so the command is on its way), with when
+    /// they were received: only a command received before its cancel matches (a much later
+    /// command that reuses the id does not). Bounded: the oldest is forgotten first.
+    private var earlyCancels: [(id: String, receivedNs: UInt64)] = []
+    private static let earlyCancelLimit = 64
     private var tally = Counters()
     private var shuttingDown = false
 
@@ -134,11 +140,15 @@ public final class IntentEngine: @unchecked Sendable {
         }
         let budgetNs = nanoseconds(Double(command.deadlineMs ?? Int(settings.interpretBudgetMs)))
         let frame = latestFrame(), now = clock.now()
-        enum Decision { case queued(startNext: Bool, superseded: [String]), endedByStop, refused }
+        enum Decision { case queued(startNext: Bool, superseded: [String]), endedByStop, cancelledEarly, refused }
         // A new command supersedes the active intent at once: the robot should not keep acting
         // on the old one while the new one is interpreted (nor should its re-grounding slow that).
         let decision = lock.withLock { () -> Decision in
             if isEnded(command) { return .endedByStop }
+            if let early = earlyCancels.firstIndex(where: { $0.id == command.id && command.receivedMonotonicNs <= $0.receivedNs }) {
+                earlyCancels.remove(at: early)
+                return .cancelledEarly
+            }
             if shuttingDown {
                 publishLocked(finalMessage(command, status: .error, detail: Self.shutdownDetail, frame: frame, now: now))
                 return .refused
@@ -156,6 +166,9 @@ public final class IntentEngine: @unchecked Sendable {
         case .endedByStop:
             commandServer.commandFinished(command.id)
             logger.info("command \(command.id) was accepted before a stop: ended unheard")
+        case .cancelledEarly:
+            commandServer.commandFinished(command.id)
+            logger.info("command \(command.id) was cancelled before it arrived")
         case .refused:
             commandServer.commandFinished(command.id)
         }
@@ -163,10 +176,17 @@ public final class IntentEngine: @unchecked Sendable {
 
     public func cancel(_ cancellation: CommandCancellation) {
         let session = lock.withLock { () -> (any InterpretationSteps)? in
+            let queued = waiting.count
             waiting.removeAll { $0.command.id == cancellation.id }
-            active[cancellation.id] = nil
+            let found = waiting.count < queued || active.removeValue(forKey: cancellation.id) != nil
             updateAdmission()
-            guard interpreting?.command.id == cancellation.id else { return nil }
+            guard interpreting?.command.id == cancellation.id else {
+                if !found {
+                    earlyCancels.append((cancellation.id, cancellation.receivedMonotonicNs))
+                    if earlyCancels.count > Self.earlyCancelLimit { earlyCancels.removeFirst() }
+                }
+                return nil
+            }
             interpreting?.cancelled = true
             return interpreting?.session
         }
