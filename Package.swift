@@ -116,11 +116,17 @@ let package = Package(
             dependencies: ["Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging"],
             swiftSettings: swiftSettings
         ),
+        // Opening a language model (GGUF or Hugging Face folder) and its LLaVA image encoder, for the CLI and the node.
+        .target(
+            name: "ModelLoading",
+            dependencies: ["LanguageModel", "LLaVA", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Node",
             dependencies: [
                 "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration", "LLaVA",
-                "Messaging", "SightlineProtocol", "CPUSupport",
+                "Messaging", "SightlineProtocol", "CPUSupport", "LaunchConfig", "ModelLoading", "Kernels", "Tokenizers", "Generation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -154,7 +160,7 @@ let package = Package(
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Grounding", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
-                "Interpreter", "Node", "Scheduling", "CPUSupport",
+                "Interpreter", "Node", "Scheduling", "CPUSupport", "ModelLoading",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -217,6 +223,14 @@ let package = Package(
         .testTarget(
             name: "MessagingTests",
             dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "Imaging", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NodeEngineTests",
+            dependencies: [
+                "Node", "Messaging", "SightlineProtocol", "Scheduling", "Capture", "Interpreter", "Grounding", "Imaging", "LaunchConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
