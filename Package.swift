@@ -55,6 +55,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "ModelFiles", swiftSettings: swiftSettings),
+        // What this CPU runs (the C kernels' cpuid probe) and the OpenBLAS core that fits it.
+        .target(name: "CPUSupport", dependencies: ["CKernels", "COpenBLAS"], swiftSettings: swiftSettings),
         .target(
             name: "CLIP",
             dependencies: ["Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture"],
@@ -114,11 +116,17 @@ let package = Package(
             dependencies: ["Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging"],
             swiftSettings: swiftSettings
         ),
+        // Opening a language model (GGUF or Hugging Face folder) and its LLaVA image encoder, for the CLI and the node.
+        .target(
+            name: "ModelLoading",
+            dependencies: ["LanguageModel", "LLaVA", "Kernels", "ModelFiles", "Imaging", "Tokenizers"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Node",
             dependencies: [
                 "Capture", "CLIP", "Imaging", "Scheduling", "Interpreter", "Grounding", "Calibration", "LLaVA",
-                "Messaging", "SightlineProtocol",
+                "Messaging", "SightlineProtocol", "CPUSupport", "LaunchConfig", "ModelLoading", "Kernels", "Tokenizers", "Generation",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -152,7 +160,7 @@ let package = Package(
             dependencies: [
                 "Capture", "Imaging", "CLIP", "Grounding", "Kernels", "Tokenizers", "LanguageModel", "Generation", "StructuredOutput", "ModelFiles", "LLaVA",
                 "Calibration", "LaunchConfig", "Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "COpenBLAS",
-                "Interpreter", "Node", "Scheduling",
+                "Interpreter", "Node", "Scheduling", "CPUSupport", "ModelLoading",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -177,6 +185,7 @@ let package = Package(
         // Helpers several test targets share (paths, local models, child processes, fuzz edits); only test targets depend on it.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "KernelTests", dependencies: ["Kernels", "CKernels", "ModelFiles"], swiftSettings: swiftSettings),
+        .testTarget(name: "CPUSupportTests", dependencies: ["CPUSupport", "CKernels", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CLIPTests", dependencies: ["CLIP", "Kernels", "ModelFiles", "Imaging", "Tokenizers", "Capture", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GroundingTests", dependencies: ["Grounding", "CLIP", "Imaging", "Tokenizers"], swiftSettings: swiftSettings),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], swiftSettings: swiftSettings),
@@ -214,6 +223,14 @@ let package = Package(
         .testTarget(
             name: "MessagingTests",
             dependencies: ["Messaging", "SightlineProtocol", "ThreadSupport", "CZeroMQ", "Imaging", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "NodeEngineTests",
+            dependencies: [
+                "Node", "Messaging", "SightlineProtocol", "Scheduling", "Capture", "Interpreter", "Grounding", "Imaging", "LaunchConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -61,6 +61,10 @@ def make_socket(context, kind, endpoint, curve, timeout):
         zmq.EVENT_HANDSHAKE_SUCCEEDED | zmq.EVENT_HANDSHAKE_FAILED_AUTH
         | zmq.EVENT_HANDSHAKE_FAILED_PROTOCOL | zmq.EVENT_HANDSHAKE_FAILED_NO_DETAIL)
     if kind == zmq.SUB:
+        # Small receive queues, so that falling behind leaves only a short, recent backlog
+        # (docs/protocol.md, "Slow subscribers"); they must be set before connecting.
+        socket.setsockopt(zmq.RCVHWM, 16)
+        socket.setsockopt(zmq.RCVBUF, 16 * 1024)
         socket.setsockopt(zmq.SUBSCRIBE, b"intent")
     socket.connect(endpoint)
     try:
@@ -134,6 +138,10 @@ def main():
             intent = json.loads(frames[1])
             if intent.get("command_id") == reply["id"]:  # other clients' intents go by too
                 print(frames[1].decode(), flush=True)
+                valid_until = intent.get("valid_until_realtime_ns")
+                if isinstance(valid_until, int) and valid_until < time.time_ns():
+                    # A robot must not act on it; this client only reports it.
+                    print("client.py: note: this intent had already expired when it was read", file=sys.stderr)
                 return 0
         raise TimeoutError(f"no intent for command {reply['id']} within {args.timeout} s")
     except (TimeoutError, ConnectionError, zmq.ZMQError) as error:

@@ -16,7 +16,6 @@
 #include "CKernels.h"
 #include "worker_pool.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -29,20 +28,7 @@
 // MARK: CPU detection
 
 int sl_cpu_has_avx512_bf16(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    if (!(c & (1u << 27))) return 0;  // OSXSAVE: xgetbv is usable
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    (void)hi;
-    // XCR0: SSE (1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7).
-    if ((lo & 0xE6u) != 0xE6u) return 0;
-    if (__get_cpuid_max(0, 0) < 7) return 0;
-    __cpuid_count(7, 0, a, b, c, d);
-    int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1;
-    __cpuid_count(7, 1, a, b, c, d);
-    int bf16 = (a >> 5) & 1;
-    return f && bw && vl && bf16;
+    return sl_cpu_has(SL_CPU_AVX512F | SL_CPU_AVX512BW | SL_CPU_AVX512VL | SL_CPU_AVX512_BF16);
 }
 
 // MARK: Conversion and weight packing (portable)

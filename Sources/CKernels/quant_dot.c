@@ -6,11 +6,11 @@
 // is exact in every version; only the float combination differs.
 //
 // SIMD code is compiled per function (target attributes) and only reached
-// when the cpuid/xgetbv checks of sl_q_max_level() pass.
+// when the CPU-feature probe (CPUFeatures.h) says so.
 
 #include "QuantDot.h"
+#include "CPUFeatures.h"
 
-#include <cpuid.h>
 #include <immintrin.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -696,19 +696,8 @@ AVX2 static void tile_q8_0_avx2(int k, const uint8_t *w, size_t row_bytes, int r
 typedef float (*dot_fn)(int, const void *, const void *);
 
 static int detect_level(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return SL_Q_LEVEL_SCALAR;
-    const int osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, f16c = (c >> 29) & 1, avx = (c >> 28) & 1;
-    if (!osxsave || !avx || !fma || !f16c) return SL_Q_LEVEL_SCALAR;
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    (void)hi;
-    if ((lo & 0x6u) != 0x6u) return SL_Q_LEVEL_SCALAR;  // XMM and YMM state
-    if (__get_cpuid_max(0, 0) < 7) return SL_Q_LEVEL_SCALAR;
-    __cpuid_count(7, 0, a, b, c, d);
-    if (!((b >> 5) & 1)) return SL_Q_LEVEL_SCALAR;  // AVX2
-    const int f = (b >> 16) & 1, bw = (b >> 30) & 1, vl = (b >> 31) & 1, vnni = (c >> 11) & 1;
-    if (f && bw && vl && vnni && (lo & 0xE6u) == 0xE6u) return SL_Q_LEVEL_AVX512;
+    if (!sl_cpu_has(SL_CPU_AVX | SL_CPU_AVX2 | SL_CPU_FMA | SL_CPU_F16C)) return SL_Q_LEVEL_SCALAR;
+    if (sl_cpu_has(SL_CPU_AVX512F | SL_CPU_AVX512BW | SL_CPU_AVX512VL | SL_CPU_AVX512_VNNI)) return SL_Q_LEVEL_AVX512;
     return SL_Q_LEVEL_AVX2;
 }
 

@@ -14,6 +14,21 @@ public struct AcceptedCommand: Sendable, Equatable {
     public var receivedMonotonicNs: UInt64
     /// Who sent it: `curve:<Z85 public key>` under CURVE, else `peer:<hex routing id>`.
     public var client: String
+    /// Acceptance order, from 1, over ordinary and urgent commands together: a command with a lower
+    /// sequence was answered `accepted` before one with a higher sequence. The node orders "stop"
+    /// against everything else by it, whichever stream delivers first.
+    public var sequence: UInt64
+
+    public init(id: String, text: String, deadlineMs: Int? = nil, receivedRealtimeNs: UInt64, receivedMonotonicNs: UInt64,
+                client: String, sequence: UInt64) {
+        self.id = id
+        self.text = text
+        self.deadlineMs = deadlineMs
+        self.receivedRealtimeNs = receivedRealtimeNs
+        self.receivedMonotonicNs = receivedMonotonicNs
+        self.client = client
+        self.sequence = sequence
+    }
 }
 
 /// A cancel request for an active command (one not yet reported finished).
@@ -21,6 +36,12 @@ public struct CommandCancellation: Sendable, Equatable {
     public var id: String
     public var client: String
     public var receivedMonotonicNs: UInt64
+
+    public init(id: String, client: String, receivedMonotonicNs: UInt64) {
+        self.id = id
+        self.client = client
+        self.receivedMonotonicNs = receivedMonotonicNs
+    }
 }
 
 public struct CommandServerConfiguration: Sendable {
@@ -82,6 +103,8 @@ public final class CommandServer: Sendable {
         var recent: RecentIDs
         var buckets: [String: TokenBucket] = [:]
         var statistics = Statistics()
+        /// The last acceptance sequence handed out (see `AcceptedCommand.sequence`).
+        var sequence: UInt64 = 0
         let commandSink: AsyncStream<AcceptedCommand>.Continuation
         let cancelSink: AsyncStream<CommandCancellation>.Continuation
         let urgentSink: AsyncStream<AcceptedCommand>.Continuation
@@ -162,7 +185,10 @@ public final class CommandServer: Sendable {
             guard let message = try socket.receive(timeoutMs: 100, maxFrames: 4) else { continue }
             answer(message, on: socket, closing: false)
         }
-        while let message = try socket.receive(dontWait: true, maxFrames: 4) {
+        // Requests already on their way when intake stopped get `busy`, not silence: keep answering
+        // until the socket has been quiet for a moment (bounded, so a flood cannot hold shutdown).
+        let giveUpNs = Clocks.monotonicNs() + 500_000_000
+        while Clocks.monotonicNs() < giveUpNs, let message = try socket.receive(timeoutMs: 50, maxFrames: 4) {
             answer(message, on: socket, closing: true)
         }
     }
@@ -204,7 +230,7 @@ public final class CommandServer: Sendable {
         case .command(let id, let text, let deadlineMs):
             let command = AcceptedCommand(
                 id: id ?? "cmd-" + UUID().uuidString.lowercased(), text: text, deadlineMs: deadlineMs,
-                receivedRealtimeNs: Clocks.realtimeNs(), receivedMonotonicNs: now, client: client)
+                receivedRealtimeNs: Clocks.realtimeNs(), receivedMonotonicNs: now, client: client, sequence: 0)
             if configuration.isUrgent?(text) == true { return admitUrgent(command) }
             guard withinRate else { return rateLimited(id) }
             return admit(command)
@@ -238,9 +264,13 @@ public final class CommandServer: Sendable {
             if state.recent.contains(command.id) {
                 return .rejected(command.id, .duplicateID, "a command with id \"\(command.id)\" was already accepted")
             }
+            // Numbered under the same lock as every other acceptance, on the one thread that replies.
+            var command = command
+            command.sequence = state.sequence + 1
             guard case .enqueued = state.urgentSink.yield(command) else {
                 return .rejected(command.id, .busy, "the node is shutting down")
             }
+            state.sequence = command.sequence
             state.recent.insert(command.id)
             state.statistics.accepted += 1
             return .accepted(command.id)
@@ -255,12 +285,15 @@ public final class CommandServer: Sendable {
             if state.recent.contains(command.id) {
                 return .rejected(command.id, .duplicateID, "a command with id \"\(command.id)\" was already accepted")
             }
+            var command = command
+            command.sequence = state.sequence + 1
             // Counted before the yield so a consumer that takes it at once never sees -1.
             commands.depth.value.add(1, ordering: .relaxed)
             let result = state.commandSink.yield(command)
             if case .enqueued = result {} else { commands.depth.value.subtract(1, ordering: .relaxed) }
             switch result {
             case .enqueued:
+                state.sequence = command.sequence
                 state.recent.insert(command.id)
                 state.statistics.accepted += 1
                 return .accepted(command.id)

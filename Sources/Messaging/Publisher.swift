@@ -3,12 +3,25 @@ import Glibc
 public import SightlineProtocol
 import Synchronization
 
+/// How much a subscriber that falls behind can have queued is what bounds the
+/// age of what it reads next: every queued message is older than the newest.
+/// So both queues on the node's side are small: libzmq's per-subscriber queue
+/// (`sendHighWaterMark`) and the kernel's per-connection send buffer, which
+/// Linux would otherwise grow to megabytes (TCP autotuning). A subscriber bounds
+/// its own side with ZMQ_RCVHWM and ZMQ_RCVBUF (docs/protocol.md, "Slow subscribers").
 public struct PublisherConfiguration: Sendable {
     public var endpoint = "tcp://*:5561"
-    /// Messages queued per subscriber before that subscriber starts missing messages.
-    public var sendHighWaterMark: Int32 = 100
-    /// Kernel send buffer per connection in bytes; nil keeps the OS default.
-    public var kernelSendBufferBytes: Int32?
+    /// Messages queued per subscriber before that subscriber starts missing
+    /// messages. 16 is about two seconds of the node's traffic (intents at
+    /// `ground_hz` for each active intent, scene at `publish_hz`, status at 1 Hz)
+    /// and more than one ground pass publishes at once, so a subscriber that
+    /// keeps up never loses one.
+    public var sendHighWaterMark: Int32 = 16
+    /// Kernel send buffer per connection in bytes (ZMQ_SNDBUF; Linux doubles it
+    /// for its bookkeeping); nil keeps the OS default, which autotunes up to
+    /// several megabytes. 16 KiB holds a few seconds of the node's traffic and
+    /// still carries it over a 100 ms round trip (about 160 KB/s).
+    public var kernelSendBufferBytes: Int32? = 16 * 1024
     /// How long closing waits to deliver the last messages (the final status).
     public var closeLingerMs: Int32 = 500
     public var curve: CurveServerOptions?
@@ -35,6 +48,12 @@ public struct PublisherConfiguration: Sendable {
 /// count means some subscriber is too slow. It is a lower bound on the number
 /// of messages missed, not the number itself; libzmq exposes no per-subscriber
 /// count. Subscribers can count their own gaps from `frame.seq`.
+///
+/// Which messages a full subscriber loses: the new ones. What it had queued
+/// stays queued and is delivered, oldest first, when it reads again; then it
+/// gets new messages as they are published. So after a stall it first reads up
+/// to a bounded number of stale messages (see `PublisherConfiguration`), and a
+/// reader of intents must drop those past `valid_until_realtime_ns`.
 public final class Publisher: Sendable {
     public struct Statistics: Sendable, Equatable {
         public var published: UInt64 = 0

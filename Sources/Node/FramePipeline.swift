@@ -9,16 +9,22 @@ public import Scheduling
 /// and hands each frame to the executor through the `scene` mailbox, so a slow
 /// model never builds a backlog: an unscored frame is simply replaced by the
 /// next one. The newest frame is also kept for the interpreter and grounding.
+/// While the node sheds scene scoring, a probe frame still goes through now and
+/// then (`SceneCadence`), so the shedder keeps hearing how scene work fares.
 public final class FramePipeline: @unchecked Sendable {
     public struct Settings: Sendable {
         /// Capture-to-scores budget of a scene job; its deadline is capture time + budget.
         public var sceneBudgetNs: UInt64
         /// Scene scoring at most this often (0: every frame the executor admits).
         public var sceneIntervalNs: UInt64
+        /// While scene scoring is shed, one frame this often is still scored as a
+        /// probe, so the shedder hears whether scene work would fit again.
+        public var sceneProbeIntervalNs: UInt64
 
-        public init(sceneBudgetNs: UInt64, sceneIntervalNs: UInt64) {
+        public init(sceneBudgetNs: UInt64, sceneIntervalNs: UInt64, sceneProbeIntervalNs: UInt64 = 1_000_000_000) {
             self.sceneBudgetNs = sceneBudgetNs
             self.sceneIntervalNs = sceneIntervalNs
+            self.sceneProbeIntervalNs = sceneProbeIntervalNs
         }
     }
 
@@ -27,6 +33,8 @@ public final class FramePipeline: @unchecked Sendable {
         public var scenesScored: UInt64 = 0
         /// Scene scoring skipped because the node was shedding load.
         public var scenesShed: UInt64 = 0
+        /// Frames scored as probes while scene scoring was shed (also in `scenesScored` once scored).
+        public var sceneProbes: UInt64 = 0
         public var sceneErrors: UInt64 = 0
         public var sourceErrors: UInt64 = 0
     }
@@ -43,7 +51,7 @@ public final class FramePipeline: @unchecked Sendable {
     private let lock = NSLock()
     private var latest: Frame?
     private var tally = Counters()
-    private var lastSceneSubmitNs: UInt64 = 0
+    private var cadence: SceneCadence
     private let finished = DispatchSemaphore(value: 0)
     private var started = false
 
@@ -57,6 +65,7 @@ public final class FramePipeline: @unchecked Sendable {
         self.executor = executor
         self.scorer = scorer
         self.settings = settings
+        cadence = SceneCadence(intervalNs: settings.sceneIntervalNs, probeIntervalNs: settings.sceneProbeIntervalNs)
         self.clock = clock
         self.logger = logger
         self.frameListener = frameListener
@@ -98,20 +107,21 @@ public final class FramePipeline: @unchecked Sendable {
                 continue
             }
             guard let frame else { break }
+            let level = executor.shedLevel
             let submitScene = lock.withLock { () -> Bool in
                 latest = frame
                 tally.framesIn += 1
                 guard scorer != nil else { return false }
-                if executor.shedLevel >= .skipSceneScoring {
+                switch cadence.decide(capturedNs: frame.capture.monotonicNs, level: level) {
+                case .score: return true
+                case .probe:
+                    tally.sceneProbes += 1
+                    return true
+                case .tooSoon: return false
+                case .shed:
                     tally.scenesShed += 1
                     return false
                 }
-                let now = frame.capture.monotonicNs
-                guard settings.sceneIntervalNs == 0 || now >= lastSceneSubmitNs + settings.sceneIntervalNs else {
-                    return false
-                }
-                lastSceneSubmitNs = now
-                return true
             }
             frameListener?(frame)
             if submitScene { submitSceneJob(for: frame) }

@@ -25,6 +25,8 @@ public final class ComputeExecutor: @unchecked Sendable {
     public struct Snapshot: Sendable {
         public var stages: [Stage: StageSummary]
         public var shedLevel: ShedLevel
+        /// Shed level changes since start, up or down.
+        public var shedChanges: UInt64
         public var running: Stage?
     }
 
@@ -37,6 +39,8 @@ public final class ComputeExecutor: @unchecked Sendable {
     private var stopping = false
     private var stopped = false
     private var thread: Thread?
+    private var notifiedLevel: ShedLevel = .none
+    private var shedLevelObserver: (@Sendable (ShedLevel) -> Void)?
 
     private let capacity: [Stage: Int]
     private let clock: any CaptureClock
@@ -45,7 +49,8 @@ public final class ComputeExecutor: @unchecked Sendable {
     /// - Parameters:
     ///   - capacity: the most jobs of each stage that may wait at once; a stage
     ///     not named is unbounded only through its mailbox keys, so name them all.
-    ///   - shedder: the load-shedding policy fed by frame stages (`scene`, `ground`).
+    ///   - shedder: the load-shedding policy fed by frame stages (`scene`, `ground`) and by time,
+    ///     read on this executor's clock.
     public init(
         name: String = "sightline-compute", capacity: [Stage: Int], shedder: LoadShedder = LoadShedder(),
         clock: any CaptureClock = SystemClock()
@@ -91,10 +96,23 @@ public final class ComputeExecutor: @unchecked Sendable {
         return replaced == nil ? .accepted : .replacedOlder
     }
 
+    /// The current shed level, brought up to date with the clock: cheap enough to
+    /// read on every frame (a lock and a few comparisons).
     public var shedLevel: ShedLevel {
         condition.lock()
         defer { condition.unlock() }
-        return shedder.level
+        return currentShedLevel()
+    }
+
+    /// Calls `observer` with the new level after every change, from the executor's
+    /// thread, which re-reads the level on a timer while shedding: so a change is
+    /// seen even when no frame job reports and nobody reads `shedLevel`. It is
+    /// told between two job steps, so at most one step late; quick changes may be
+    /// seen only as their result. The observer must not block.
+    public func observeShedLevel(_ observer: @escaping @Sendable (ShedLevel) -> Void) {
+        condition.lock()
+        shedLevelObserver = observer
+        condition.unlock()
     }
 
     public func snapshot() -> Snapshot {
@@ -102,7 +120,8 @@ public final class ComputeExecutor: @unchecked Sendable {
         defer { condition.unlock() }
         var stages: [Stage: StageSummary] = [:]
         for (stage, stats) in statistics { stages[stage] = stats.summary(pending: queue.pending(stage)) }
-        return Snapshot(stages: stages, shedLevel: shedder.level, running: running)
+        let level = currentShedLevel()
+        return Snapshot(stages: stages, shedLevel: level, shedChanges: shedder.changes, running: running)
     }
 
     /// Stops intake, lets the running step finish, disposes every pending job
@@ -125,7 +144,7 @@ public final class ComputeExecutor: @unchecked Sendable {
             if start > job.deadlineNs && job.latePolicy == .drop {
                 condition.lock()
                 statistics[job.stage]!.recordExpired()
-                if job.stage != .interpret { shedder.record(load: loadOf(job, finishedAt: start)) }
+                recordLoad(of: job, finishedAt: start)
                 running = nil
                 condition.unlock()
                 job.disposed?(.expired)
@@ -140,7 +159,7 @@ public final class ComputeExecutor: @unchecked Sendable {
             case .finished:
                 let latency = end > job.originNs ? end - job.originNs : 0
                 statistics[job.stage]!.recordCompletion(latencyNs: latency, missed: end > job.deadlineNs)
-                if job.stage != .interpret { shedder.record(load: loadOf(job, finishedAt: end)) }
+                recordLoad(of: job, finishedAt: end)
                 condition.unlock()
             case .yield:
                 if stopping {
@@ -158,23 +177,63 @@ public final class ComputeExecutor: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Blocks until a job is due or the executor stops (nil).
+    /// Blocks until a job is due or the executor stops (nil). While shedding it
+    /// wakes on a timer as well, so the level steps down when no frame job reports.
     private func next() -> Job? {
-        condition.lock()
-        defer { condition.unlock() }
         while true {
-            if stopping { return nil }
-            if let job = queue.popEarliest() {
-                running = job.stage
-                return job
+            condition.lock()
+            let level = currentShedLevel()
+            let changed = level != notifiedLevel ? shedLevelObserver : nil
+            notifiedLevel = level
+            if changed == nil {
+                if stopping {
+                    condition.unlock()
+                    return nil
+                }
+                if let job = queue.popEarliest() {
+                    running = job.stage
+                    condition.unlock()
+                    return job
+                }
+                if level > .none {
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: wakeDelay()))
+                } else {
+                    condition.wait()
+                }
             }
-            condition.wait()
+            condition.unlock()
+            changed?(level)
         }
     }
 
-    private func loadOf(_ job: Job, finishedAt end: UInt64) -> Double {
+    /// Guarded by `condition`. Relaxes the shedder to now; wakes the executor's
+    /// thread if the level changed, so it tells the observer.
+    private func currentShedLevel() -> ShedLevel {
+        let before = shedder.level
+        let level = shedder.relax(atNs: clock.monotonicNs())
+        if level != before { condition.signal() }
+        return level
+    }
+
+    /// Guarded by `condition`. How long to sleep before the next step down is due:
+    /// at most a quarter second, so an injected clock that jumps is followed too.
+    private func wakeDelay() -> TimeInterval {
+        let now = clock.monotonicNs()
+        guard let at = shedder.nextStepDownNs, at > now else { return 0.005 }
+        return min(max(Double(at - now) / 1e9, 0.005), 0.25)
+    }
+
+    /// Guarded by `condition`. Frame stages feed the shedder; interpretation does
+    /// not (it yields to frames and reports its own timeouts).
+    private func recordLoad(of job: Job, finishedAt end: UInt64) {
+        let work: LoadShedder.Work
+        switch job.stage {
+        case .scene: work = .shedAt(.skipSceneScoring)
+        case .ground: work = .essential
+        case .interpret: return
+        }
         let budget = job.deadlineNs > job.originNs ? job.deadlineNs - job.originNs : 1
         let latency = end > job.originNs ? end - job.originNs : 0
-        return Double(latency) / Double(budget)
+        shedder.record(load: Double(latency) / Double(budget), atNs: end, work: work)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CPUSupport
 import Foundation
 import Logging
 
@@ -7,6 +8,16 @@ import Logging
 @main
 enum SightlineMain {
     static func main() async {
+        // Before anything else: OpenBLAS may have loaded kernels below what this CPU runs
+        // (then this restarts the process once) or the user's OPENBLAS_CORETYPE may name
+        // kernels this CPU cannot execute (then stop here rather than die of SIGILL later).
+        switch BLASCoreStartup.apply() {
+        case .proceed(let warning):
+            if let warning { FileHandle.standardError.write(Data("sightline: warning: \(warning)\n".utf8)) }
+        case .refuse(let message):
+            FileHandle.standardError.write(Data("sightline: error: \(message)\n".utf8))
+            exit(BLASCoreStartup.refusedExitCode)
+        }
         // Logs go to stderr so that stdout stays clean for --json output.
         let level = ProcessInfo.processInfo.environment["SIGHTLINE_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
         LoggingSystem.bootstrap { label in

@@ -84,13 +84,21 @@ public struct StatusMessage: Sendable, Equatable, Codable {
     public var commands: Commands
     /// The current load-shedding level, 0 (none) to 3 (rejecting commands); see docs/protocol.md.
     public var shedding: Int
+    /// Shedding level changes since start, up or down: a count that keeps rising
+    /// while the load is steady means the level flaps. Absent from older nodes.
+    public var sheddingChanges: UInt64?
     /// Ids of the loaded models by role.
     public var models: [String: String]
+    /// The OpenBLAS kernel set in use, e.g. "Cooperlake" (optional: absent from older nodes).
+    public var blasCore: String?
+    /// The CPU features Sightline's own kernels use, e.g. "avx512_bf16" (optional: absent from older nodes).
+    public var cpuFeatures: [String]?
 
     public init(
         realtimeNs: UInt64, uptimeS: Double, camera: Camera, frames: Frames, queueDepths: [String: Int],
         latencyMs: [String: Percentiles], deadlineMisses: [String: UInt64], publisherDrops: UInt64,
-        commands: Commands, shedding: Int, models: [String: String]
+        commands: Commands, shedding: Int, sheddingChanges: UInt64? = nil, models: [String: String],
+        blasCore: String? = nil, cpuFeatures: [String]? = nil
     ) {
         self.realtimeNs = realtimeNs
         self.uptimeS = uptimeS
@@ -102,7 +110,10 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         self.publisherDrops = publisherDrops
         self.commands = commands
         self.shedding = shedding
+        self.sheddingChanges = sheddingChanges
         self.models = models
+        self.blasCore = blasCore
+        self.cpuFeatures = cpuFeatures
     }
 
     enum CodingKeys: String, CodingKey {
@@ -113,5 +124,8 @@ public struct StatusMessage: Sendable, Equatable, Codable {
         case latencyMs = "latency_ms"
         case deadlineMisses = "deadline_misses"
         case publisherDrops = "publisher_drops"
+        case sheddingChanges = "shedding_changes"
+        case blasCore = "blas_core"
+        case cpuFeatures = "cpu_features"
     }
 }

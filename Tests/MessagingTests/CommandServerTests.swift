@@ -183,6 +183,25 @@ struct CommandServerTests {
         try await running.stop()
     }
 
+    @Test("Accepted commands are numbered in acceptance order across the ordinary and urgent streams; rejected ones take no number")
+    func acceptanceSequence() async throws {
+        let running = try RunningServer(context) { $0.isUrgent = { $0 == "stop" } }
+        let endpoint = running.endpoint
+        let context = self.context
+        let replies = try await blocking {
+            let client = try TestClient(context, endpoint: endpoint)
+            return try [#"{"id":"p1","text":"pick up the cup"}"#, #"{"id":"s1","text":"stop"}"#, "not json",
+                        #"{"id":"p1","text":"again"}"#, #"{"id":"p2","text":"wave"}"#, #"{"id":"s2","text":"stop"}"#]
+                .map { try client.request($0) }
+        }
+        #expect(replies.map { $0?.status } == [.accepted, .accepted, .rejected, .rejected, .accepted, .accepted])
+        let p1 = await next(running.server.commands, within: 10), p2 = await next(running.server.commands, within: 10)
+        let s1 = await next(running.server.urgentCommands, within: 10), s2 = await next(running.server.urgentCommands, within: 10)
+        #expect([p1, s1, p2, s2].map { $0?.id } == ["p1", "s1", "p2", "s2"])
+        #expect([p1, s1, p2, s2].map { $0?.sequence } == [1, 2, 3, 4])
+        try await running.stop()
+    }
+
     @Test("A client over its rate is rate_limited; another client is not")
     func rateLimited() async throws {
         let running = try RunningServer(context) {

@@ -98,6 +98,68 @@ struct PublisherTests {
         publisher.close()
     }
 
+    /// The field fault: a subscriber that read slowly got intents 4 to 73 s old, because
+    /// 100 queued messages sat behind megabytes of autotuned TCP buffers. With the node's
+    /// default queues and a subscriber set up as docs/protocol.md says (small ZMQ_RCVHWM
+    /// and ZMQ_RCVBUF), a subscriber that stalls while 20,000 intents are published finds
+    /// only what fits in those queues: ZeroMQ drops the new messages at the high-water
+    /// mark and keeps the queued ones, so it reads the oldest, in order, and then every
+    /// message published after it caught up.
+    @Test("A stalled subscriber finds a bounded backlog, oldest first, then gets new messages", .timeLimit(.minutes(1)))
+    func stalledSubscriberBacklogIsBounded() async throws {
+        let defaults = PublisherConfiguration()
+        let sendBuffer = try #require(defaults.kernelSendBufferBytes)
+        let publisher = try publisher()
+        let receiveHighWaterMark: Int32 = 16, receiveBuffer: Int32 = 16 * 1024
+        let subscriber = try ZMQSocket(context, .sub)
+        try subscriber.setHighWaterMarks(receive: receiveHighWaterMark)
+        try subscriber.setKernelBuffers(receive: receiveBuffer)
+        try subscriber.subscribe("intent")
+        try subscriber.connect(publisher.endpoint)
+        try await waitForSubscriptions(publisher, 1)
+
+        // About the size of a grounded intent.
+        struct Numbered: Codable { var seq: Int; var pad: String }
+        @Sendable func payload(_ seq: Int) throws -> [UInt8] {
+            try Array(JSONEncoder().encode(Numbered(seq: seq, pad: String(repeating: "x", count: 640))))
+        }
+        @Sendable func seq(_ message: ZMQSocket.Message) throws -> Int {
+            try JSONDecoder().decode(Numbered.self, from: Data(message.frames[1])).seq
+        }
+        let published = 20_000
+        for n in 0..<published { try publisher.publish(topic: "intent", payload: payload(n)) }
+
+        // Catch up: read what was queued, then publish fresh messages one at a time and
+        // read until each arrives (a straggler from the backlog still counts as backlog).
+        let (backlog, fresh) = try await blocking { () throws -> ([Int], [Int]) in
+            var backlog: [Int] = [], fresh: [Int] = []
+            while let message = try subscriber.receive(timeoutMs: 1000) { backlog.append(try seq(message)) }
+            for n in published..<(published + 20) {
+                try publisher.publish(topic: "intent", payload: payload(n))
+                while let message = try subscriber.receive(timeoutMs: 5000) {
+                    let got = try seq(message)
+                    if got < published { backlog.append(got) } else { fresh.append(got) }
+                    if got == n { break }
+                }
+            }
+            return (backlog, fresh)
+        }
+        // What can be queued for one subscriber: the node's high-water mark, the
+        // subscriber's, both kernel buffers (Linux doubles what SO_SNDBUF and SO_RCVBUF
+        // ask for), and libzmq's 8 KiB encode and decode batches.
+        let messageBytes = try payload(0).count
+        let queuedBytes = 2 * Int(sendBuffer) + 2 * Int(receiveBuffer) + 2 * 8192
+        let bound = Int(defaults.sendHighWaterMark) + Int(receiveHighWaterMark) + queuedBytes / messageBytes + 2
+        print("stalled subscriber: \(backlog.count) of \(published) published were queued for it (bound \(bound))")
+        #expect(backlog.count <= bound, "\(backlog.count) stale messages queued; bound \(bound)")
+        #expect(backlog.first == 0, "the oldest message is kept; the new ones are dropped")
+        #expect(zip(backlog, backlog.dropFirst()).allSatisfy { $0 < $1 }, "in publishing order")
+        #expect(fresh == Array(published..<(published + 20)), "every message after catching up arrives")
+        #expect(publisher.statistics().drops > 0)
+        subscriber.close()
+        publisher.close()
+    }
+
     @Test("Publishing after close is an error, not a crash")
     func publishAfterClose() throws {
         let publisher = try publisher()

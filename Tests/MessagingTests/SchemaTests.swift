@@ -12,12 +12,18 @@ enum SampleMessages {
     static let intents: [IntentMessage] = [
         IntentMessage(
             id: "int-1", commandID: "cmd-1", revision: 0, text: "put the red cup on the tray", action: "place",
-            target: cup, destination: GroundedPhrase(phrase: "the tray", box: [300, 200, 420, 260], center: [360, 230], score: 0.61),
+            targetPhrase: "the red cup", destinationPhrase: "the tray", target: cup, destination: GroundedPhrase(phrase: "the tray", box: [300, 200, 420, 260], center: [360, 230], score: 0.61),
             status: .grounded, frame: frame, latencyMs: IntentLatency(interpret: 412.5, ground: 88, total: 520.25),
             validUntilRealtimeNs: 1_795_000_002_123_456_789, models: ["clip": "clip-vit-b32", "interpreter": "qwen2.5-0.5b-q4_k_m"]),
         IntentMessage(
-            id: "int-2", commandID: "cmd-2", revision: 1, text: "pick up the unicorn", action: "pick", target: nil,
+            id: "int-2", commandID: "cmd-2", revision: 1, text: "pick up the unicorn", action: "pick",
+            targetPhrase: "the unicorn", target: nil,
             status: .notFound, frame: frame, latencyMs: IntentLatency(interpret: 300, ground: 90, total: 395),
+            validUntilRealtimeNs: 1_795_000_002_000_000_000, models: [:]),
+        IntentMessage(
+            id: "cmd-3/0", commandID: "cmd-3", revision: 0, text: "fetch the spoon", action: "unknown", target: nil,
+            status: .timeout, detail: "the deadline passed while interpreting", frame: frame,
+            latencyMs: IntentLatency(interpret: 1500, ground: 0, total: 1500),
             validUntilRealtimeNs: 1_795_000_002_000_000_000, models: [:]),
     ]
 
@@ -29,8 +35,8 @@ enum SampleMessages {
         frames: .init(received: 371, processed: 350, dropped: 21), queueDepths: ["commands": 1, "compute": 2],
         latencyMs: ["scene": .init(count: 350, p50: 58.1, p90: 70.2, p99: 95.3, max: 120)],
         deadlineMisses: ["scene": 3], publisherDrops: 7,
-        commands: .init(accepted: 12, rejected: ["busy": 2, "rate_limited": 1]), shedding: 1,
-        models: ["clip": "clip-vit-b32"])
+        commands: .init(accepted: 12, rejected: ["busy": 2, "rate_limited": 1]), shedding: 1, sheddingChanges: 4,
+        models: ["clip": "clip-vit-b32"], blasCore: "Cooperlake", cpuFeatures: ["avx2", "fma", "avx512_bf16"])
 
     static let replies: [CommandReply] = [
         .accepted("cmd-1"),
@@ -92,6 +98,10 @@ struct SchemaTests {
         #expect(try !broken { $0["status"] = .string("maybe") }.isEmpty)
         #expect(try !broken { $0["revision"] = .number(0.5) }.isEmpty)
         #expect(try !broken { $0["extra"] = .bool(true) }.isEmpty)
+        // Every intent says what it is about: the phrases are always there (null when unknown).
+        #expect(try !broken { $0["target_phrase"] = nil }.isEmpty)
+        #expect(try !broken { $0["destination_phrase"] = .integer(3) }.isEmpty)
+        #expect(try broken { $0["destination_phrase"] = .null }.isEmpty)
         #expect(try !broken { $0["schema"] = .string("sightline.intent/2") }.isEmpty)
         #expect(try !broken {
             if case .object(var target)? = $0["target"] { target["box"] = .array([.integer(1), .integer(2)]); $0["target"] = .object(target) }
@@ -152,6 +162,32 @@ struct SchemaTests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0, "\(text)")
+    }
+
+    @Test("A status without the optional blas_core and cpu_features (an older node's) is valid and decodes")
+    func statusWithoutOptionalFields() throws {
+        var older = SampleMessages.status
+        older.blasCore = nil
+        older.cpuFeatures = nil
+        let bytes = try ProtocolJSON.encode(older)
+        #expect(!String(decoding: bytes, as: UTF8.self).contains("blas_core"))
+        #expect(try validator("status").errors(#require(JSONValue.parse(bytes))) == [])
+        #expect(try ProtocolJSON.decode(StatusMessage.self, from: bytes) == older)
+    }
+
+    @Test("An intent always carries its phrases (null when unknown), and one from an older node without them still decodes")
+    func intentPhrases() throws {
+        guard case .object(let fields)? = JSONValue.parse(try ProtocolJSON.encode(SampleMessages.intents[2])) else {
+            Issue.record("not an object")
+            return
+        }
+        #expect(fields["target_phrase"] == .null && fields["destination_phrase"] == .null)
+        var old = fields
+        old["target_phrase"] = nil
+        old["destination_phrase"] = nil
+        old["detail"] = nil
+        let decoded = try ProtocolJSON.decode(IntentMessage.self, from: ProtocolJSON.encode(JSONValue.object(old)))
+        #expect(decoded.targetPhrase == nil && decoded.detail == nil && decoded.commandID == "cmd-3")
     }
 
     @Test("Messages decode back to what was encoded")

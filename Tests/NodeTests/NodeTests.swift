@@ -8,6 +8,10 @@ import ThreadSupport
 /// 30 fps, the demo CLIP, the Qwen2.5 interpreter) over real ZeroMQ on loopback.
 @Suite(.serialized, .enabled(if: NodeProcess.available, "needs an optimized build and the Qwen2.5 GGUF (make models)"))
 struct NodeTests {
+    /// How long a check waits for what an idle machine shows in seconds: the tests assert counts
+    /// and order, never speed, and must hold beside a CPU hog. Each wait ends once it is met.
+    static let slowMachineLimit: Double = 120
+
     /// Whether an intent agrees with the ground truth of its own frame: grounded with IoU >= 0.5
     /// where the phrase is in view (at least half visible), not_found where it is absent.
     static func agreesWithTruth(_ intent: IntentMessage, phrase: String, truth: DemoTruth) -> Bool? {
@@ -37,8 +41,11 @@ struct NodeTests {
                 let reply = try node.request(#"{"text": "\#(text)"}"#)
                 #expect(reply.status == .accepted)
                 let id = try #require(reply.id)
-                // Long enough for the objects to come and go: the recording loops every 6 s.
+                // Long enough for the objects to come and go: the recording loops every 6 s. On a
+                // loaded machine revisions come slower: then wait longer (each wait ends as soon as
+                // its count is reached) for the ten that the checks below need.
                 try node.pump(until: 20) { (try? $0.intents(for: id).count) ?? 0 >= 40 }
+                try node.pump(until: Self.slowMachineLimit) { (try? $0.intents(for: id).count) ?? 0 >= 10 }
                 let intents = try node.intents(for: id)
                 #expect(intents.count >= 10, "\(text): \(intents.count) intents\n\(node.log.suffix(2000))")
                 #expect(intents.allSatisfy { $0.action == action }, "\(text)")
@@ -77,10 +84,13 @@ struct NodeTests {
             let stopID = try #require(stop.id)
             try node.pump(until: 5) { (try? $0.intents(for: stopID).isEmpty == false) ?? false }
             let stopIntent = try #require(try node.intents(for: stopID).first)
-            #expect(stopIntent.action == "stop" && stopIntent.latencyMs.total < 100)
-            let before = try node.intents(for: previous!).count
+            #expect(stopIntent.action == "stop")
+            // Stop wins: nothing of the command it ended is published after the stop's intent.
             try node.pump(seconds: 1.5)
-            #expect(try node.intents(for: previous!).count <= before + 1)  // at most one already in flight
+            let intentMessages = node.messages("intent").compactMap { try? ProtocolJSON.decode(IntentMessage.self, from: $0) }
+            let stopIndex = try #require(intentMessages.firstIndex { $0.commandID == stopID })
+            let afterStop = intentMessages[(stopIndex + 1)...].filter { $0.commandID == previous! }
+            #expect(afterStop.isEmpty, "\(afterStop.count) intents of \(previous!) after the stop")
             let annotated = (try? FileManager.default.contentsOfDirectory(atPath: node.annotateDirectory)) ?? []
             #expect(annotated.contains { $0.hasSuffix(".png") })
             #expect(node.interrupt() == 0)
@@ -96,7 +106,7 @@ struct NodeTests {
             let node = try NodeProcess.started(["budgets_ms.intent_validity=700"])
             let reply = try node.request(#"{"id": "rev-1", "text": "go to the blue ball"}"#)
             #expect(reply.status == .accepted && reply.id == "rev-1")
-            try node.pump(until: 15) { (try? $0.intents(for: "rev-1").count) ?? 0 >= 8 }
+            try node.pump(until: Self.slowMachineLimit) { (try? $0.intents(for: "rev-1").count) ?? 0 >= 8 }
             let intents = try node.intents(for: "rev-1")
             #expect(intents.count >= 8)
             #expect(intents.map(\.revision) == Array(0..<intents.count))
@@ -120,17 +130,26 @@ struct NodeTests {
         do {
             let node = try NodeProcess.started()
             #expect(try node.request(#"{"id": "c-1", "text": "pick up the red cube"}"#).status == .accepted)
-            try node.pump(until: 15) { (try? $0.intents(for: "c-1").isEmpty == false) ?? false }
+            try node.pump(until: Self.slowMachineLimit) { (try? $0.intents(for: "c-1").isEmpty == false) ?? false }
             let cancel = try node.request(#"{"cancel": "c-1"}"#)
-            #expect(cancel.status == .accepted)
-            try node.pump(seconds: 0.5)  // a grounding already running may still land
-            let settled = try node.intents(for: "c-1").count
+            // (A first intent that is final, e.g. a timeout on a loaded machine, finishes the command.)
+            let first = try node.intents(for: "c-1").map { "\($0.status) \($0.detail ?? "")" }
+            #expect(cancel.status == .accepted, "\(cancel) after \(first)")
+            // A grounding already running may still land, once: wait until a second passes with
+            // no new revision (however slow the machine), then none may follow.
+            var settled = try node.intents(for: "c-1").count
+            for _ in 0..<Int(Self.slowMachineLimit) {
+                try node.pump(seconds: 1)
+                let now = try node.intents(for: "c-1").count
+                if now == settled { break }
+                settled = now
+            }
             try node.pump(seconds: 1.5)
             #expect(try node.intents(for: "c-1").count == settled)
             #expect(try node.request(#"{"cancel": "c-1"}"#).reason == .unknownID)
 
             #expect(try node.request(#"{"id": "late", "text": "place the yellow cone on the green ring", "deadline_ms": 30}"#).status == .accepted)
-            try node.pump(until: 10) { (try? $0.intents(for: "late").isEmpty == false) ?? false }
+            try node.pump(until: Self.slowMachineLimit) { (try? $0.intents(for: "late").isEmpty == false) ?? false }
             let late = try #require(try node.intents(for: "late").first)
             #expect(late.status == .timeout)
             #expect(node.interrupt() == 0)
@@ -150,7 +169,7 @@ struct NodeTests {
             // An active intent keeps frame work (re-grounding at 5 Hz, scene scoring) going.
             let target = try node.request(#"{"id": "flood-target", "text": "pick up the red cube"}"#)
             #expect(target.status == .accepted)
-            try node.pump(until: 15) { (try? $0.intents(for: "flood-target").count) ?? 0 >= 3 }
+            try node.pump(until: Self.slowMachineLimit) { (try? $0.intents(for: "flood-target").count) ?? 0 >= 3 }
             // The same span without the flood, for comparison: the machine may be shared.
             let baselineStart = try #require(try node.statuses().last)
             try node.pump(seconds: 5)
@@ -170,9 +189,10 @@ struct NodeTests {
                 }
             }
             let start = Date()
-            while Date().timeIntervalSince(start) < 3 {
-                // 100 commands a second, round robin over the clients.
-                let due = Int(Date().timeIntervalSince(start) * 100)
+            // 300 commands at 100 a second, round robin over the clients (a starved test thread
+            // catches up in bursts: the count is what the checks below rely on).
+            while sent < 300 {
+                let due = min(300, Int(Date().timeIntervalSince(start) * 100))
                 while sent < due {
                     _ = try clients[sent % clients.count].send([[], Array(#"{"text": "pick up the red cube number \#(sent)"}"#.utf8)])
                     sent += 1
@@ -180,7 +200,7 @@ struct NodeTests {
                 try drain(waitMs: 0)
                 Thread.sleep(forTimeInterval: 0.005)
             }
-            let end = Date().addingTimeInterval(10)
+            let end = Date().addingTimeInterval(Self.slowMachineLimit)
             while replies.values.reduce(0, +) < sent && Date() < end { try drain(waitMs: 20) }
             // Statuses queued in the subscriber meanwhile, then two more seconds of them.
             try node.pump(seconds: 2.5)
@@ -195,7 +215,7 @@ struct NodeTests {
             let (doneBase0, missedBase0) = frameJobs(baselineStart)
             let baselineRate = Double(missedBefore - missedBase0) / Double(max(1, doneBefore - doneBase0 + missedBefore - missedBase0))
             print("[node flood] baseline miss rate \(baselineRate); sent \(sent) in 3 s; replies \(replies); frame jobs \(done) done, \(missed) missed; scene p99 \(after.latencyMs["scene"]?.p99 ?? -1) ms, ground p99 \(after.latencyMs["ground"]?.p99 ?? -1) ms; shedding \(after.shedding)")
-            #expect(sent >= 290)
+            #expect(sent == 300)
             #expect(replies.values.reduce(0, +) == sent, "every request gets an answer")
             #expect((replies["rate_limited"] ?? 0) + (replies["busy"] ?? 0) > 0)
             #expect(done >= 5)
@@ -218,7 +238,7 @@ struct NodeTests {
             try stalled.setHighWaterMarks(receive: 1)
             try stalled.subscribe("")
             try stalled.connect(node.publish)
-            try node.pump(seconds: 3)
+            try node.pump(until: Self.slowMachineLimit) { $0.messages("status").count >= 3 }
             let metrics = try httpGet(port: node.metricsPort, path: "/metrics")
             #expect(metrics.contains("sightline_frames_received "))
             #expect(metrics.contains("sightline_stage_latency_ms{"))
@@ -228,11 +248,22 @@ struct NodeTests {
             for address in MetricsReachability.nonLoopbackIPv4Addresses() {
                 #expect(!MetricsReachability.accepts(address, port: node.metricsPort), "metrics reachable on \(address)")
             }
+            // The BLAS core in use, the same in status and in /metrics.
+            let core = try #require(try node.statuses().last?.blasCore, "status names the BLAS core")
+            #expect(metrics.contains("sightline_build_info{") && metrics.contains("blas_core=\"\(core)\""))
             let statusCount = node.messages("status").count
             #expect(statusCount >= 3, "a status every second")
+            // Commands accepted in the last moments before SIGTERM still get an intent.
+            let late = try ["pick up the red cube", "push the blue ball"].map { try node.request(#"{"text": "\#($0)"}"#) }
+            #expect(late.allSatisfy { $0.status == .accepted })
             let exitCode = node.interrupt()
             #expect(exitCode == 0, "\(node.log.suffix(1500))")
             try node.pump(seconds: 0.3)
+            for reply in late {
+                let answers = try node.intents(for: try #require(reply.id))
+                #expect(!answers.isEmpty, "no intent for \(reply.id ?? "?") accepted before shutdown")
+                #expect(answers.allSatisfy { $0.status != .error || $0.detail == "the node is shutting down" })
+            }
             // The final status went out during shutdown.
             #expect(node.messages("status").count > statusCount)
             #expect(node.log.contains("node stopped"))

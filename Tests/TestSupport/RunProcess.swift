@@ -10,12 +10,15 @@ public struct ProcessOutput: Sendable {
 }
 
 /// Runs `executable` to completion and collects its output. It blocks the calling thread:
-/// from async code, call it off the cooperative pool.
-public func runToCompletion(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> ProcessOutput {
+/// from async code, call it off the cooperative pool. `environment` replaces the inherited one.
+public func runToCompletion(
+    _ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil
+) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

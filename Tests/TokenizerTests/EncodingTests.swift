@@ -70,32 +70,27 @@ import Testing
         #expect(tokenizer.decode([-5, 1_000_000, 320]) == "a")
     }
 
-    @Test func longTextIsFastAndTruncated() throws {
+    /// Speed is measured by `lm-tokenizer-bench`, not asserted here: tests must hold on a busy machine.
+    @Test func longTextIsTruncated() throws {
         let tokenizer = try TestSupport.clip()
         var rng = SplitMix64(seed: 10)
         let words = ["robot", "arm", "Straße", "東京", "🤖", "it's", "&amp;", "ﬁne", "ＡＢＣ", "e\u{301}", "42", ",", "\n"]
         var text = ""
         while text.unicodeScalars.count < 10_000 { text += words[Int(rng.next() % UInt64(words.count))] + " " }
         _ = tokenizer.encode(text)  // warm the word cache and the lazily built tables
-        let start = nowNanoseconds()
         let ids = tokenizer.encode(text)
-        let elapsed = Double(nowNanoseconds() - start) / 1e6
         #expect(ids.count == 77)
         #expect(ids.last == 49_407)
-        // Generous for a debug build on a loaded 2-core machine; release is ~100x faster.
-        #expect(elapsed < 500, "10,000 characters took \(elapsed) ms")
+        // Truncation keeps the text's own beginning.
+        #expect(Array(ids.dropLast().prefix(20)) == Array(tokenizer.encode(String(text.prefix(400))).dropLast().prefix(20)))
     }
 
-    @Test func typicalCaptionTakesMicroseconds() throws {
+    /// The word cache returns what the first, uncached encoding gave (its speed is the benchmark's).
+    @Test func cachedWordsEncodeAsTheFirstTime() throws {
         let tokenizer = try TestSupport.clip()
         let captions = ["a photo of a cat", "a small red robot arm picking up the blue box on the table",
                         "two dogs playing in the snow!", "a blurry photo of a person walking"]
-        for caption in captions { _ = tokenizer.encode(caption) }
-        let rounds = 200
-        let start = nowNanoseconds()
-        for _ in 0..<rounds { for caption in captions { _ = tokenizer.encode(caption) } }
-        let perCaption = Double(nowNanoseconds() - start) / 1e3 / Double(rounds * captions.count)
-        print("tokenizer: \(perCaption) µs per caption (cached words)")
-        #expect(perCaption < 1_000, "\(perCaption) µs per caption")
+        let first = captions.map { tokenizer.encode($0) }
+        for _ in 0..<3 { #expect(captions.map { tokenizer.encode($0) } == first) }
     }
 }

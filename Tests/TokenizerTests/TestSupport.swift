@@ -67,10 +67,3 @@ final class ScratchFolder {
         write(name, Array(text.utf8))
     }
 }
-
-/// Monotonic time in nanoseconds.
-func nowNanoseconds() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}

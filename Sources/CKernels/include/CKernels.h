@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "CPUFeatures.h"  // the CPU-feature probe the kernels dispatch on
 #include "QuantDot.h"  // quantized (GGUF) dot products
 
 #ifdef __cplusplus

@@ -37,6 +37,14 @@ public final class NodeMetrics: Sendable {
             gauge("commands_rejected", Double(count), [("reason", reason)], help: "Commands rejected, by reason")
         }
         gauge("shedding_level", Double(status.shedding), help: "0 none, 1 skip scene scoring, 2 lower grounding resolution, 3 reject commands")
+        if let changes = status.sheddingChanges {
+            gauge("shedding_changes", Double(changes), help: "Shedding level changes since start, up or down")
+        }
+        if let core = status.blasCore {
+            let features = (status.cpuFeatures ?? []).joined(separator: ",")
+            gauge("build_info", 1, [("blas_core", core), ("cpu_features", features)],
+                  help: "Always 1; the labels say which OpenBLAS kernels and CPU features this node runs")
+        }
         return registry.emitToString()
     }
 }

@@ -1,4 +1,5 @@
 public import Capture
+import CPUSupport
 import Foundation
 public import Messaging
 public import Scheduling
@@ -76,6 +77,7 @@ public struct StatusReporter: Sendable {
             latencyMs: latency, deadlineMisses: misses, publisherDrops: publisher.statistics().drops,
             commands: .init(accepted: commands.accepted,
                             rejected: Dictionary(uniqueKeysWithValues: commands.rejected.map { ($0.key.rawValue, $0.value) })),
-            shedding: snapshot.shedLevel.rawValue, models: models)
+            shedding: snapshot.shedLevel.rawValue, sheddingChanges: snapshot.shedChanges, models: models,
+            blasCore: OpenBLASRuntime.coreName, cpuFeatures: CPUFeatures.current.kernelFeatures)
     }
 }

@@ -5,6 +5,7 @@ import Generation
 import Kernels
 import LLaVA
 import LanguageModel
+import ModelLoading
 import StructuredOutput
 import Tokenizers
 

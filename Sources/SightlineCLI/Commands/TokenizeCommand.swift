@@ -1,6 +1,7 @@
 import ArgumentParser
 import CLIP
 import Foundation
+import ModelLoading
 import Tokenizers
 
 struct TokenizeCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import COpenBLAS
 import CPNG
+import CPUSupport
 import CZeroMQ
 import Foundation
 
@@ -19,11 +20,18 @@ struct VersionCommand: ParsableCommand {
         var zeromq: String
         var openblas: String
         var openblasThreads: Int
+        /// The OpenBLAS kernel set in use (after the start-up check, see README "BLAS core").
+        var blasCore: String
+        var cpu: String
+        /// The CPU features Sightline's own kernels use.
+        var cpuFeatures: [String]
         var libpng: String
 
         enum CodingKeys: String, CodingKey {
-            case sightline, zeromq, openblas, libpng
+            case sightline, zeromq, openblas, cpu, libpng
             case openblasThreads = "openblas_threads"
+            case blasCore = "blas_core"
+            case cpuFeatures = "cpu_features"
         }
     }
 
@@ -34,8 +42,11 @@ struct VersionCommand: ParsableCommand {
         let versions = Versions(
             sightline: Sightline.version,
             zeromq: "\(major).\(minor).\(patch)",
-            openblas: String(cString: openblas_get_config()).trimmingCharacters(in: .whitespaces),
+            openblas: OpenBLASRuntime.configuration,
             openblasThreads: Int(openblas_get_num_threads()),
+            blasCore: OpenBLASRuntime.coreName,
+            cpu: CPUFeatures.current.identity,
+            cpuFeatures: CPUFeatures.current.kernelFeatures,
             libpng: "\(pngVersion / 10000).\(pngVersion / 100 % 100).\(pngVersion % 100)")
         if json {
             print(JSONLines.line(versions))
@@ -43,6 +54,8 @@ struct VersionCommand: ParsableCommand {
             print("sightline \(versions.sightline)")
             print("  libzmq   \(versions.zeromq)")
             print("  OpenBLAS \(versions.openblas) (\(versions.openblasThreads) threads)")
+            print("  BLAS     core \(versions.blasCore)")
+            print("  CPU      \(versions.cpu): \(versions.cpuFeatures.joined(separator: " "))")
             print("  libpng   \(versions.libpng)")
         }
     }

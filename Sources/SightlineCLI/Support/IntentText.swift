@@ -12,9 +12,15 @@ enum IntentText {
 
     static func intent(_ intent: IntentMessage) -> String {
         var line = "<- r\(intent.revision) \(intent.action)"
-        if let target = intent.target { line += " " + phrase(target) }
-        if let destination = intent.destination { line += " to " + phrase(destination) }
+        // The phrases as interpreted when they were not located (not_found, timeout, error).
+        if let target = intent.target { line += " " + phrase(target) } else if let text = intent.targetPhrase { line += " \"\(text)\"" }
+        if let destination = intent.destination {
+            line += " to " + phrase(destination)
+        } else if let text = intent.destinationPhrase {
+            line += " to \"\(text)\""
+        }
         line += ": \(intent.status.rawValue)"
+        if let detail = intent.detail { line += " (\(detail))" }
         let validMs = (Double(intent.validUntilRealtimeNs) - Double(intent.frame.capturedRealtimeNs)) / 1e6
         let l = intent.latencyMs
         line += String(format: " | frame %llu at %@, valid %.0f ms | interpret %.0f ms, ground %.0f ms, total %.0f ms",

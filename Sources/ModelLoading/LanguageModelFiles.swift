@@ -1,38 +1,44 @@
 import Foundation
-import LanguageModel
+public import LanguageModel
 import ModelFiles
-import Tokenizers
+public import Tokenizers
+
+/// What went wrong opening model files, in one line.
+public struct ModelLoadingError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
 
 /// A language model given as a GGUF file or a Hugging Face checkpoint folder, opened the
-/// same way by `generate` and `tokenize`, with one-line errors.
-struct LanguageModelFiles {
-    let path: String
-    let isDirectory: Bool
+/// same way by `generate`, `tokenize` and the node, with one-line errors.
+public struct LanguageModelFiles: Sendable {
+    public let path: String
+    public let isDirectory: Bool
 
-    init(_ path: String) throws {
+    public init(_ path: String) throws {
         var directory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &directory) else {
-            throw CommandFailure("model \(path) does not exist")
+            throw ModelLoadingError("model \(path) does not exist")
         }
         self.path = path
         isDirectory = directory.boolValue
     }
 
     /// The LM tokenizer: the GGUF's `tokenizer.ggml.*`, or the folder's tokenizer.json.
-    func tokenizer() throws -> LMTokenizer {
+    public func tokenizer() throws -> LMTokenizer {
         do {
             return isDirectory ? try LMTokenizer(tokenizerJSONPath: path + "/tokenizer.json") : try LMTokenizer(ggufPath: path)
         } catch {
-            throw CommandFailure(error.description)
+            throw ModelLoadingError(error.description)
         }
     }
 
     /// The context the model was trained for (0 when the file does not say); checks the
     /// architecture before anything heavy is loaded.
-    func contextLength() throws -> Int {
+    public func contextLength() throws -> Int {
         if isDirectory {
             let url = URL(fileURLWithPath: path).appendingPathComponent("config.json")
-            guard let data = try? Data(contentsOf: url) else { throw CommandFailure("\(url.path) does not exist or cannot be read") }
+            guard let data = try? Data(contentsOf: url) else { throw ModelLoadingError("\(url.path) does not exist or cannot be read") }
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
             return object?["max_position_embeddings"] as? Int ?? 0
         }
@@ -41,17 +47,17 @@ struct LanguageModelFiles {
             do { file = try GGUFFile(path: path) } catch { throw .weights(error) }
             return try LanguageModelConfiguration(gguf: file).contextLength
         } catch {
-            throw CommandFailure(error.description)
+            throw ModelLoadingError(error.description)
         }
     }
 
-    func model(tokenBudget: Int, threads: Int) throws -> LanguageModel {
+    public func model(tokenBudget: Int, threads: Int) throws -> LanguageModel {
         do {
             return isDirectory
                 ? try LanguageModel(huggingFace: path, tokenBudget: tokenBudget, threads: threads)
                 : try LanguageModel(gguf: path, tokenBudget: tokenBudget, threads: threads)
         } catch {
-            throw CommandFailure(error.description)
+            throw ModelLoadingError(error.description)
         }
     }
 }

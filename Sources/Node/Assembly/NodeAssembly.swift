@@ -6,19 +6,26 @@ import Generation
 import Grounding
 import Interpreter
 import Kernels
-import LaunchConfig
-import Logging
+public import LaunchConfig
+public import Logging
 import Messaging
-import Node
+import ModelLoading
 import Scheduling
 import Tokenizers
 import SightlineProtocol
 
+/// Why the node could not be assembled, in one line naming the launch key or file at fault.
+public struct NodeAssemblyError: Error, CustomStringConvertible, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// Builds the node from a validated launch configuration: opens the source, loads the models
 /// (CLIP for the scene and grounding, the interpreter's language model), reads the calibration,
-/// binds the sockets. Every failure is one line naming what is wrong.
-enum NodeAssembly {
-    static func build(_ launch: LaunchConfiguration, logger: Logger) throws -> NodeService {
+/// binds the sockets. Every failure is one line naming what is wrong. The CLI's `run` only
+/// parses its options and calls this.
+public enum NodeAssembly {
+    public static func build(_ launch: LaunchConfiguration, logger: Logger) throws -> NodeService {
         BLAS.setThreads(launch.models.threads)
         Parallel.threads = launch.models.bf16Threads
         let clock = SystemClock()
@@ -36,7 +43,7 @@ enum NodeAssembly {
                 source = recording
                 streamSize = recording.meta.map { ImageSize(width: $0.width, height: $0.height) }
             } catch {
-                throw CommandFailure("source.replay.path: \(error)")
+                throw NodeAssemblyError("source.replay.path: \(error)")
             }
         }
 
@@ -46,7 +53,7 @@ enum NodeAssembly {
             clip = try CLIPModel(directory: launch.models.clip, precision: launch.models.precision)
             tokenizer = try clip.loadTokenizer()
         } catch {
-            throw CommandFailure("models.clip: \(error)")
+            throw NodeAssemblyError("models.clip: \(error)")
         }
         let vocabulary = launch.scene.vocabulary
         let scorer = try SceneScorer(classifier: try ZeroShotClassifier(model: clip, tokenizer: tokenizer), vocabulary: vocabulary)
@@ -60,7 +67,7 @@ enum NodeAssembly {
 
         // The interpreter
         guard let lmPath = launch.models.interpreter else {
-            throw CommandFailure("\(launch.file): models.interpreter is required: the node turns commands into tasks with it")
+            throw NodeAssemblyError("\(launch.file): models.interpreter is required: the node turns commands into tasks with it")
         }
         let interpreter = try loadInterpreter(lmPath, launch: launch)
         if interpreter.vision != nil { logger.info("the interpreter sees the frame (LLaVA: \(launch.models.mmproj ?? lmPath))") }
@@ -77,7 +84,7 @@ enum NodeAssembly {
                     camera = CalibratedCamera(calibration: calibration, baseFromCamera: try files.baseTransform.map(RigidTransform.load))
                 }
             } catch {
-                throw CommandFailure("calibration: \(error)")
+                throw NodeAssemblyError("calibration: \(error)")
             }
         }
 
@@ -105,23 +112,11 @@ enum NodeAssembly {
             commandServer = try CommandServer(context: context, configuration: serverConfiguration)
             publisher = try Publisher(context: context, configuration: publisherConfiguration)
         } catch {
-            throw CommandFailure("endpoints: \(error)")
+            throw NodeAssemblyError("endpoints: \(error)")
         }
 
         // Scheduling
-        var settings = NodeSettings()
-        settings.sceneBudgetMs = launch.budgets.frame
-        settings.sceneRateHz = launch.scene.publishHz
-        settings.groundBudgetMs = launch.budgets.ground
-        settings.groundRateHz = launch.intents.groundHz
-        settings.interpretBudgetMs = launch.budgets.interpret
-        settings.intentValidityMs = launch.budgets.intentValidity
-        settings.intentLifetimeS = launch.intents.lifetimeS
-        settings.sceneVocabulary = vocabulary
-        settings.commandQueueDepth = launch.limits.queueDepth
-        settings.groundingMaxSide = launch.intents.groundingMaxSide
-        settings.annotateDirectory = launch.intents.annotateDir
-        settings.annotateLimit = launch.intents.annotateLimit
+        var settings = NodeSettings(launch: launch)
         settings.models = [
             "clip": URL(fileURLWithPath: launch.models.clip).lastPathComponent,
             "interpreter": URL(fileURLWithPath: lmPath).lastPathComponent,
@@ -177,7 +172,7 @@ enum NodeAssembly {
         do {
             prompt = try InterpreterPrompt.load(path: launch.models.prompt ?? defaultPromptPath(launch))
         } catch {
-            throw CommandFailure("models.prompt: \(error)")
+            throw NodeAssemblyError("models.prompt: \(error)")
         }
         do {
             return try Interpreter(
@@ -185,42 +180,12 @@ enum NodeAssembly {
                 settings: .init(actions: launch.actions, maxTokens: settings.maxTokens),
                 vision: vision.map { Interpreter.Vision(encoder: $0.encoder, reduction: $0.reduction) })
         } catch {
-            throw CommandFailure("models.interpreter: \(error)")
+            throw NodeAssemblyError("models.interpreter: \(error)")
         }
     }
 
     /// `prompts/interpreter.yaml` beside the launch file.
     private static func defaultPromptPath(_ launch: LaunchConfiguration) -> String {
         URL(fileURLWithPath: launch.file).deletingLastPathComponent().appendingPathComponent("prompts/interpreter.yaml").path
-    }
-}
-
-/// The newest scene scores, for the interpreter's "Visible:" line.
-final class SceneBoard: @unchecked Sendable {
-    private let lock = NSLock()
-    private var latest: [(label: String, probability: Float)] = []
-
-    func update(_ scores: SceneScores) { lock.withLock { latest = scores.scores } }
-
-    /// Labels likely in view: the most probable first, while they hold most of the mass.
-    func visible(limit: Int = 6) -> [String] {
-        let ranked = lock.withLock { latest }.sorted { $0.probability > $1.probability }
-        var mass: Float = 0
-        var labels: [String] = []
-        for entry in ranked.prefix(limit) where mass < 0.9 {
-            labels.append(entry.label)
-            mass += entry.probability
-        }
-        return labels
-    }
-}
-
-/// The intent engine is made after the pipeline that feeds it frames.
-final class IntentBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: IntentEngine?
-    var engine: IntentEngine? {
-        get { lock.withLock { value } }
-        set { lock.withLock { value = newValue } }
     }
 }
