@@ -231,8 +231,7 @@ public final class IntentEngine: @unchecked Sendable {
         lock.withLock { if interpreting?.command.id == command.id { interpreting = nil } }
         switch outcome {
         case .interpreted(var task, let text):
-            task.target = phrases.resolve(task.target, command: command.text)
-            task.destination = task.destination.map { phrases.resolve($0, command: command.text) }
+            task = phrases.resolve(task, command: command.text)
             logger.info("command \(command.id) \"\(command.text)\" -> \(text) -> target \"\(task.target)\"")
             lock.withLock { tally.interpreted += 1 }
             activate(command, task, interpretMs: interpretMs)
