@@ -59,6 +59,9 @@ public final class Interpreter: @unchecked Sendable {
     public let schema: JSONSchema
     private let trie: TokenTrie
     fileprivate let verbs: ActionVerbs
+    /// Actions the prompt's examples give a destination (place, push): a command with one of
+    /// them that names a place gets it as the destination when the model left it out.
+    fileprivate let destinationActions: Set<String>
     /// The inputs (tokens, image rows) whose keys and values the model's cache holds, in order.
     private var cached: [LanguageModelInput] = []
     private var active = false
@@ -78,6 +81,7 @@ public final class Interpreter: @unchecked Sendable {
         if let vision { try vision.encoder.checkCompatible(with: model.configuration) }
         schema = try JSONSchema(json: TaskSchema.json(actions: settings.actions))
         verbs = ActionVerbs(prompt.verbs, actions: settings.actions)
+        destinationActions = Set(prompt.examples.filter { $0.task.destination != nil }.map(\.task.action))
         trie = TokenTrie.shared(for: tokenizer)
         // Evaluate the shared prefix now, not on the first command's deadline.
         let prefix = tokenizer.encode(template.render(prompt.messages), addSpecial: true, parseSpecial: true)
@@ -307,10 +311,23 @@ public final class InterpretationSession: @unchecked Sendable {
             var task = try JSONDecoder().decode(InterpretedTask.self, from: Data(text.utf8))
             // The operator's verb, when it names an action outright, wins over the model's pick.
             if let action = interpreter.verbs.action(for: command) { task.action = action }
+            task = Self.placeNamed(in: command, completing: task, destinationActions: interpreter.destinationActions)
             return .interpreted(task, text: text)
         } catch {
             return .failed(InterpreterError.unparsable(text).description)
         }
+    }
+
+    /// `task` with the place the command names ("toward the green cone": the last object after
+    /// a preposition of place) as its destination, when the model left it out, the action takes
+    /// one, and that object is not the target itself. `PhraseResolver` then turns it into a label.
+    static func placeNamed(in command: String, completing task: InterpretedTask, destinationActions: Set<String>) -> InterpretedTask {
+        guard task.destination == nil, destinationActions.contains(task.action),
+              let place = ObjectMention.find(in: command).last(where: \.isPlace),
+              !ObjectDescriptor(phrase: task.target).fits(place.descriptor) else { return task }
+        var completed = task
+        completed.destination = PhraseResolver.withArticle(place.words)
+        return completed
     }
 
     private func finish(_ outcome: Outcome) -> Progress {

@@ -19,3 +19,24 @@ import Testing
         #expect(verbs.action(for: "fly to the moon") == nil)
     }
 }
+
+@Suite struct PlaceNamedTests {
+    let actions: Set<String> = ["place", "push"]
+
+    @Test func aPlaceTheModelLeftOutBecomesTheDestination() {
+        let task = InterpretedTask(action: "push", target: "a red ball", attributes: ["towards"])
+        #expect(InterpretationSession.placeNamed(in: "push the red ball toward the green cone", completing: task, destinationActions: actions)
+            == InterpretedTask(action: "push", target: "a red ball", destination: "a green cone", attributes: ["towards"]))
+    }
+
+    @Test func otherwiseTheTaskIsKept() {
+        let pick = InterpretedTask(action: "pick", target: "a cube")
+        #expect(InterpretationSession.placeNamed(in: "pick up the cube next to the red ring", completing: pick, destinationActions: actions) == pick)
+        let given = InterpretedTask(action: "place", target: "a red ball", destination: "a blue cube")
+        #expect(InterpretationSession.placeNamed(in: "put the red ball on the green cube", completing: given, destinationActions: actions) == given)
+        let leftward = InterpretedTask(action: "push", target: "a purple ball")
+        #expect(InterpretationSession.placeNamed(in: "push the purple ball to the left", completing: leftward, destinationActions: actions) == leftward)
+        let goTo = InterpretedTask(action: "push", target: "a blue ring")
+        #expect(InterpretationSession.placeNamed(in: "push it to the blue ring", completing: goTo, destinationActions: actions) == goTo)
+    }
+}

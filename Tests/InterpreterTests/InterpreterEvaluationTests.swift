@@ -52,8 +52,9 @@ import Tokenizers
     static let demoLaunch = InterpreterFixtures.repository.appendingPathComponent("Launch/demo.yaml").path
 
     /// The accuracy the test holds the interpreter to (right action, target and destination);
-    /// the goal is 0.98. Substitutions of a named object are held to zero.
-    static let accuracyFloor = 0.95
+    /// the goal is 0.98, measured 0.991 (115 of 116; greedy decoding, but a borderline token may
+    /// fall the other way on another CPU's arithmetic). Substitutions of a named object are held to zero.
+    static let accuracyFloor = 0.97
 
     static func cases() throws -> [Case] {
         try JSONDecoder().decode(EvalFile.self, from: Data(contentsOf: fixture)).cases
