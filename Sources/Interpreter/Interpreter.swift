@@ -172,8 +172,9 @@ public enum InterpreterError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// One command's interpretation, as a sequence of short steps: prefill chunks
-/// of the command's own tokens, then one decode step per token.
+/// One command's interpretation, as a sequence of short steps: the image's (if any), then
+/// the steps of a `TokenIterator` (the decode loop `Generator` runs too): prefill chunks of the
+/// command's own tokens, then one decode step per token under the task schema's mask.
 public final class InterpretationSession: @unchecked Sendable {
     public enum Outcome: Sendable, Equatable {
         case interpreted(InterpretedTask, text: String)
