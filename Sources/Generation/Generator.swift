@@ -2,7 +2,7 @@ public import LanguageModel
 public import Tokenizers
 import Foundation
 
-/// Runs a decoder with its tokenizer: prefills a prompt, then samples and decodes one
+/// Runs a decoder with its tokenizer through a `TokenIterator`: prefills a prompt, then samples and decodes one
 /// token at a time until an end-of-generation token, a stop string, `maxTokens`, a full
 /// KV cache or cancellation. Text is streamed as it becomes complete (whole UTF-8
 /// characters, never part of a stop string). Not thread-safe: the model is single-sequence.
@@ -64,33 +64,19 @@ public final class Generator {
         input prompt: [LanguageModelInput], options: Options, constraint: (any TokenConstraint)? = nil,
         isCancelled: () -> Bool = { false }, onText: (String) -> Void = { _ in }
     ) throws(LanguageModelError) -> GenerationResult {
-        guard options.maxTokens > 0 else { throw .invalidInput("max tokens must be positive, found \(options.maxTokens)") }
-        if let problem = options.sampling.validate() { throw .invalidInput(problem) }
-        guard !prompt.isEmpty else { throw .invalidInput("the prompt is empty") }
-        let stopTokens = options.stopTokens ?? tokenizer.vocabulary.endOfGenerationIDs
-        var sampler = Sampler(options.sampling)
+        let iterator = try TokenIterator(
+            model: model, prompt: prompt,
+            options: .init(maxTokens: options.maxTokens, sampling: options.sampling,
+                           stopTokens: options.stopTokens ?? tokenizer.vocabulary.endOfGenerationIDs,
+                           keepPromptLogits: options.keepPromptLogits),
+            constraint: constraint)
         var detokenizer = StreamingDetokenizer(tokenizer: tokenizer)
         var matcher = StopStringMatcher(options.stopStrings)
-        var history: [Int32] = prompt.compactMap { if case .token(let id) = $0 { id } else { nil } }
-        var tokens: [Int32] = []
         var text = ""
-
-        let clock = ContinuousClock()
-        let prefillStart = clock.now
-        var logits = try model.prefill(prompt)
-        let prefillMs = Self.milliseconds(clock.now - prefillStart)
-        let promptLogits = options.keepPromptLogits ? logits : nil
-
-        var decodeTime = Duration.zero
-        var decoded = 0
         var reason = StopReason.maxTokens
-        while true {
-            if let constraint { try constraint.mask(&logits, endTokens: stopTokens) }
-            let next = sampler.sample(logits: logits, history: history)
-            try constraint?.advance(next)
-            tokens.append(next)
-            history.append(next)
-            if stopTokens.contains(next) {
+        while let event = try iterator.next() {
+            guard case .token(let next) = event else { continue }
+            if case .endOfGeneration = iterator.stopReason {
                 let (piece, _) = matcher.feed(detokenizer.finish())
                 let rest = piece + matcher.flush()
                 text += rest
@@ -105,10 +91,9 @@ public final class Generator {
                 reason = .stopString(stop)
                 break
             }
-            let complete = constraint?.isComplete ?? false
-            if complete || tokens.count == options.maxTokens || model.position >= model.tokenBudget {
+            if let ended = iterator.stopReason {
                 // Ending on this token: release what was held back with its piece.
-                reason = complete ? .constraintComplete : tokens.count == options.maxTokens ? .maxTokens : .contextFull
+                reason = ended
                 let (tail, tailStop) = matcher.feed(detokenizer.finish())
                 let out = piece + tail + (tailStop == nil ? matcher.flush() : "")
                 if let tailStop { reason = .stopString(tailStop) }
@@ -126,18 +111,16 @@ public final class Generator {
                     text += out
                     onText(out)
                 }
+                iterator.cancel()
                 reason = .cancelled
                 break
             }
-            let start = clock.now
-            logits = try model.decode(next)
-            decodeTime += clock.now - start
-            decoded += 1
         }
         return GenerationResult(
-            tokens: tokens, text: text, promptTokens: prompt.count, stopReason: reason,
-            timings: GenerationTimings(prefillMs: prefillMs, decodeMs: Self.milliseconds(decodeTime), decodedTokens: decoded),
-            promptLogits: promptLogits)
+            tokens: iterator.tokens, text: text, promptTokens: prompt.count, stopReason: reason,
+            timings: GenerationTimings(prefillMs: Self.milliseconds(iterator.prefillTime),
+                                       decodeMs: Self.milliseconds(iterator.decodeTime), decodedTokens: iterator.decodedTokens),
+            promptLogits: iterator.promptLogits)
     }
 
     private static func milliseconds(_ d: Duration) -> Double {

@@ -24,12 +24,18 @@ public final class Interpreter: @unchecked Sendable {
         /// long a frame job may wait behind interpretation (16 tokens: about 100 ms for a 0.5B
         /// model on two cores).
         public var prefillChunk: Int
+        /// How each token is drawn (the launch file's `interpreter_settings.temperature` and
+        /// `.seed`): greedy at temperature 0; above it, drawn with a generator seeded afresh for
+        /// every command, so the same command, scene and seed give the same task.
+        public var sampling: SamplingSettings
 
-        public init(actions: [String], maxTokens: Int = 64, visibleLabels: Int = 6, prefillChunk: Int = 16) {
+        public init(actions: [String], maxTokens: Int = 64, visibleLabels: Int = 6, prefillChunk: Int = 16,
+                    sampling: SamplingSettings = .greedy) {
             self.actions = actions
             self.maxTokens = maxTokens
             self.visibleLabels = visibleLabels
             self.prefillChunk = prefillChunk
+            self.sampling = sampling
         }
     }
 
@@ -52,6 +58,10 @@ public final class Interpreter: @unchecked Sendable {
     public let settings: Settings
     public let schema: JSONSchema
     private let trie: TokenTrie
+    fileprivate let verbs: ActionVerbs
+    /// Actions the prompt's examples give a destination (place, push): a command with one of
+    /// them that names a place gets it as the destination when the model left it out.
+    fileprivate let destinationActions: Set<String>
     /// The inputs (tokens, image rows) whose keys and values the model's cache holds, in order.
     private var cached: [LanguageModelInput] = []
     private var active = false
@@ -61,6 +71,7 @@ public final class Interpreter: @unchecked Sendable {
         guard !settings.actions.isEmpty else { throw InterpreterError.invalidConfiguration("the action vocabulary is empty") }
         guard settings.maxTokens > 0 else { throw InterpreterError.invalidConfiguration("max tokens must be positive") }
         guard settings.prefillChunk > 0 else { throw InterpreterError.invalidConfiguration("the prefill chunk must be positive") }
+        if let problem = settings.sampling.validate() { throw InterpreterError.invalidConfiguration(problem) }
         self.model = model
         self.tokenizer = tokenizer
         self.template = template
@@ -69,6 +80,8 @@ public final class Interpreter: @unchecked Sendable {
         self.vision = vision
         if let vision { try vision.encoder.checkCompatible(with: model.configuration) }
         schema = try JSONSchema(json: TaskSchema.json(actions: settings.actions))
+        verbs = ActionVerbs(prompt.verbs, actions: settings.actions)
+        destinationActions = Set(prompt.examples.filter { $0.task.destination != nil }.map(\.task.action))
         trie = TokenTrie.shared(for: tokenizer)
         // Evaluate the shared prefix now, not on the first command's deadline.
         let prefix = tokenizer.encode(template.render(prompt.messages), addSpecial: true, parseSpecial: true)
@@ -96,14 +109,17 @@ public final class Interpreter: @unchecked Sendable {
         if let image, let vision {
             active = true
             return InterpretationSession(
-                interpreter: self, image: (promptText(command: command, visible: visible, withImage: true), image, vision),
+                interpreter: self, command: command,
+                image: (promptText(command: command, visible: visible, withImage: true), image, vision),
                 deadlineNs: deadlineNs, now: now, constraint: constraint)
         }
         let ids = tokenizer.encode(promptText(command: command, visible: visible), addSpecial: true, parseSpecial: true)
         let (pending, reused) = try continueFromCache(ids.map { .token($0) })
+        let iterator = try tokens(after: pending, constraint: constraint)
         active = true
         return InterpretationSession(
-            interpreter: self, pending: pending, reused: reused, deadlineNs: deadlineNs, now: now, constraint: constraint)
+            interpreter: self, command: command, prompt: pending, iterator: iterator, reused: reused, deadlineNs: deadlineNs, now: now,
+            constraint: constraint)
     }
 
     /// Keeps the longest cached prefix of `inputs` (at least one input is left to run, so the
@@ -117,6 +133,16 @@ public final class Interpreter: @unchecked Sendable {
         try model.rewind(to: common)
         cached.removeSubrange(common...)
         return (inputs[common...], common)
+    }
+
+    /// The decode loop of one command, after the cached prefix.
+    fileprivate func tokens(after pending: ArraySlice<LanguageModelInput>, constraint: JSONSchemaConstraint) throws -> TokenIterator {
+        try TokenIterator(
+            model: model, prompt: pending,
+            context: cached.compactMap { if case .token(let id) = $0 { id } else { nil } },
+            options: .init(maxTokens: settings.maxTokens, sampling: settings.sampling,
+                           stopTokens: tokenizer.vocabulary.endOfGenerationIDs, prefillChunk: settings.prefillChunk),
+            constraint: constraint)
     }
 
     /// The prompt with the image's rows spliced in at the marker.
@@ -146,8 +172,9 @@ public enum InterpreterError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// One command's interpretation, as a sequence of short steps: prefill chunks
-/// of the command's own tokens, then one decode step per token.
+/// One command's interpretation, as a sequence of short steps: the image's (if any), then
+/// the steps of a `TokenIterator` (the decode loop `Generator` runs too): prefill chunks of the
+/// command's own tokens, then one decode step per token under the task schema's mask.
 public final class InterpretationSession: @unchecked Sendable {
     public enum Outcome: Sendable, Equatable {
         case interpreted(InterpretedTask, text: String)
@@ -163,7 +190,13 @@ public final class InterpretationSession: @unchecked Sendable {
     }
 
     private let interpreter: Interpreter
-    private var pending: ArraySlice<LanguageModelInput>
+    private let command: String
+    /// The decode loop, once the prompt's inputs are known (after the image, if any).
+    private var iterator: TokenIterator?
+    /// The inputs the iterator runs: the command's own prompt inputs, then generated tokens.
+    private var prompt: ArraySlice<LanguageModelInput> = []
+    /// How many of the iterator's evaluated inputs the interpreter's cache record holds.
+    private var recorded = 0
     /// Cached prompt positions this command continued from (the shared prefix).
     public private(set) var reusedTokens: Int
     /// Prompt positions this command ran itself (its own tokens, and image rows if any).
@@ -175,25 +208,30 @@ public final class InterpretationSession: @unchecked Sendable {
     private let deadlineNs: UInt64
     private let now: @Sendable () -> UInt64
     private let constraint: JSONSchemaConstraint
-    private var sampler = Sampler(.greedy)
-    private var generated: [Int32] = []
-    private var logits: [Float] = []
     private var outcome: Outcome?
     private let lock = NSLock()
     private var cancelRequested = false
 
-    fileprivate convenience init(interpreter: Interpreter, image: (String, RGBImage, Interpreter.Vision), deadlineNs: UInt64,
-                                 now: @escaping @Sendable () -> UInt64, constraint: JSONSchemaConstraint) {
-        self.init(interpreter: interpreter, pending: [], reused: 0, deadlineNs: deadlineNs, now: now, constraint: constraint)
+    fileprivate init(interpreter: Interpreter, command: String, image: (String, RGBImage, Interpreter.Vision),
+                     deadlineNs: UInt64, now: @escaping @Sendable () -> UInt64, constraint: JSONSchemaConstraint) {
+        self.interpreter = interpreter
+        self.command = command
+        reusedTokens = 0
+        commandTokens = 0
         self.image = image
+        self.deadlineNs = deadlineNs
+        self.now = now
+        self.constraint = constraint
     }
 
-    fileprivate init(interpreter: Interpreter, pending: ArraySlice<LanguageModelInput>, reused: Int, deadlineNs: UInt64,
-                     now: @escaping @Sendable () -> UInt64, constraint: JSONSchemaConstraint) {
+    fileprivate init(interpreter: Interpreter, command: String, prompt: ArraySlice<LanguageModelInput>, iterator: TokenIterator,
+                     reused: Int, deadlineNs: UInt64, now: @escaping @Sendable () -> UInt64, constraint: JSONSchemaConstraint) {
         self.interpreter = interpreter
-        self.pending = pending
+        self.command = command
+        self.iterator = iterator
+        self.prompt = prompt
         reusedTokens = reused
-        commandTokens = pending.count
+        commandTokens = prompt.count
         self.deadlineNs = deadlineNs
         self.now = now
         self.constraint = constraint
@@ -207,7 +245,6 @@ public final class InterpretationSession: @unchecked Sendable {
         if let outcome { return .finished(outcome) }
         if lock.withLock({ cancelRequested }) { return finish(.cancelled) }
         if now() > deadlineNs { return finish(.timeout(partial: text)) }
-        let model = interpreter.model
         do {
             if let (text, picture, vision) = image {
                 // Preprocessing and the tower's embeddings; then a block per step.
@@ -225,46 +262,73 @@ public final class InterpretationSession: @unchecked Sendable {
                 // The projector, then the prompt around the image rows.
                 imagePass = nil
                 let inputs = try interpreter.imageInputs(text, pass.embedding())
-                (pending, reusedTokens) = try interpreter.continueFromCache(inputs)
+                let (pending, reused) = try interpreter.continueFromCache(inputs)
+                iterator = try interpreter.tokens(after: pending, constraint: constraint)
+                prompt = pending
+                reusedTokens = reused
                 commandTokens = pending.count
                 return .running
             }
-            if !pending.isEmpty {
-                let chunk = pending.prefix(interpreter.settings.prefillChunk)
-                logits = try model.prefill(Array(chunk))
-                interpreter.appended(chunk)
-                pending.removeFirst(chunk.count)
-                return .running
+            guard let iterator else { return finish(.failed("the session has no prompt")) }
+            _ = try iterator.next()
+            record(iterator)
+            switch iterator.stopReason {
+            case nil: return .running
+            case .endOfGeneration, .constraintComplete: return finish(parse())
+            case .maxTokens: return finish(.failed("the output was not complete after \(generated.count) tokens: \(text)"))
+            case .contextFull: return finish(.failed("the context filled up after \(generated.count) tokens: \(text)"))
+            case let reason?: return finish(.failed("generation ended: \(reason)"))
             }
-            let endTokens = interpreter.tokenizer.vocabulary.endOfGenerationIDs
-            var masked = logits
-            try constraint.mask(&masked, endTokens: endTokens)
-            let next = sampler.sample(logits: masked)
-            if endTokens.contains(next) { return finish(parse()) }
-            try constraint.advance(next)
-            generated.append(next)
-            if constraint.isComplete { return finish(parse()) }
-            if generated.count >= interpreter.settings.maxTokens {
-                return finish(.failed("the output was not complete after \(generated.count) tokens: \(text)"))
-            }
-            logits = try model.decode(next)
-            interpreter.appended([.token(next)])
-            return .running
         } catch {
             return finish(.failed("\(error)"))
         }
     }
 
-    public var text: String { interpreter.tokenizer.decode(generated) }
+    /// Tells the interpreter which inputs the model's cache now holds.
+    private func record(_ iterator: TokenIterator) {
+        let promptRun = min(iterator.evaluated, prompt.count)
+        if recorded < promptRun {
+            interpreter.appended(prompt.dropFirst(recorded).prefix(promptRun - recorded))
+            recorded = promptRun
+        }
+        if recorded < iterator.evaluated {
+            interpreter.appended(iterator.tokens[(recorded - prompt.count)..<(iterator.evaluated - prompt.count)].map { .token($0) })
+            recorded = iterator.evaluated
+        }
+    }
+
+    /// The generated tokens without an end-of-generation token.
+    private var generated: ArraySlice<Int32> {
+        guard let iterator else { return [] }
+        if case .endOfGeneration = iterator.stopReason { return iterator.tokens.dropLast() }
+        return iterator.tokens[...]
+    }
+
+    public var text: String { interpreter.tokenizer.decode(Array(generated)) }
 
     private func parse() -> Outcome {
         let text = self.text
         do {
-            let task = try JSONDecoder().decode(InterpretedTask.self, from: Data(text.utf8))
+            var task = try JSONDecoder().decode(InterpretedTask.self, from: Data(text.utf8))
+            // The operator's verb, when it names an action outright, wins over the model's pick.
+            if let action = interpreter.verbs.action(for: command) { task.action = action }
+            task = Self.placeNamed(in: command, completing: task, destinationActions: interpreter.destinationActions)
             return .interpreted(task, text: text)
         } catch {
             return .failed(InterpreterError.unparsable(text).description)
         }
+    }
+
+    /// `task` with the place the command names ("toward the green cone": the last object after
+    /// a preposition of place) as its destination, when the model left it out, the action takes
+    /// one, and that object is not the target itself. `PhraseResolver` then turns it into a label.
+    static func placeNamed(in command: String, completing task: InterpretedTask, destinationActions: Set<String>) -> InterpretedTask {
+        guard task.destination == nil, destinationActions.contains(task.action),
+              let place = ObjectMention.find(in: command).last(where: \.isPlace),
+              !ObjectDescriptor(phrase: task.target).fits(place.descriptor) else { return task }
+        var completed = task
+        completed.destination = PhraseResolver.withArticle(place.words)
+        return completed
     }
 
     private func finish(_ outcome: Outcome) -> Progress {

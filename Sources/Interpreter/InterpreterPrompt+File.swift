@@ -1,12 +1,13 @@
 public import ConfigYAML
 
 extension InterpreterPrompt {
-    /// Reads a prompt file (YAML: `system`, `examples: [{command, visible, task}]`; see
+    /// Reads a prompt file (YAML: `system`, `examples: [{command, visible, task}]`, `verbs:
+    /// {action: [words]}`; see
     /// Launch/prompts/interpreter.yaml). Errors name the file, line and key.
     public static func load(path: String) throws(YAMLFileError) -> InterpreterPrompt {
         let source = YAMLSource(file: path)
         let root = try YAMLValue.parse(try YAMLSource.readText(of: path), source: source)
-        let top = try root.mapping(allowing: ["system", "examples"])
+        let top = try root.mapping(allowing: ["system", "examples", "verbs"])
         let system = try top.required("system").string()
         var examples: [Example] = []
         if let list = top.optional("examples") {
@@ -28,8 +29,17 @@ extension InterpreterPrompt {
                 examples.append(example)
             }
         }
+        var verbs: [String: [String]] = [:]
+        if let value = top.optional("verbs") {
+            let map = try value.mapping()
+            for action in map.keys {
+                let words = try map.required(action).strings()
+                guard !words.isEmpty else { throw value.error("verbs.\(action) lists no words") }
+                verbs[action] = words.map { $0.lowercased() }
+            }
+        }
         try top.finish()
         guard !system.isEmpty else { throw root.error("the system prompt is empty") }
-        return InterpreterPrompt(system: system, examples: examples)
+        return InterpreterPrompt(system: system, examples: examples, verbs: verbs)
     }
 }

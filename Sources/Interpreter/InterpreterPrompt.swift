@@ -19,10 +19,14 @@ public struct InterpreterPrompt: Sendable, Equatable {
 
     public var system: String
     public var examples: [Example]
+    /// Words that name an action outright ("lift" is pick), by action: a command whose first such
+    /// word is one of them gets that action whatever the model wrote (see `ActionVerbs`).
+    public var verbs: [String: [String]]
 
-    public init(system: String, examples: [Example]) {
+    public init(system: String, examples: [Example], verbs: [String: [String]] = [:]) {
         self.system = system
         self.examples = examples
+        self.verbs = verbs
     }
 
     /// System turn, then each example as a user turn and the assistant's JSON answer.

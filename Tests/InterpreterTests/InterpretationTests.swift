@@ -15,13 +15,13 @@ import Tokenizers
     }
     static let farFuture = UInt64.max / 2
 
-    static func tinyInterpreter(maxTokens: Int = 40) throws -> Interpreter {
+    static func tinyInterpreter(maxTokens: Int = 40, sampling: SamplingSettings = .greedy) throws -> Interpreter {
         let path = InterpreterFixtures.tinyQwen
         let model = try LanguageModel(huggingFace: path, tokenBudget: 4096, chunkSize: 64)
         let tokenizer = try LMTokenizer(tokenizerJSONPath: path + "/tokenizer.json")
         let prompt = try InterpreterPrompt.load(path: InterpreterFixtures.shippedPrompt)
         return try Interpreter(model: model, tokenizer: tokenizer, template: .chatML(defaultSystem: nil), prompt: prompt,
-                               settings: .init(actions: InterpreterFixtures.actions, maxTokens: maxTokens))
+                               settings: .init(actions: InterpreterFixtures.actions, maxTokens: maxTokens, sampling: sampling))
     }
 
     static func run(_ session: InterpretationSession) -> (InterpretationSession.Outcome, steps: Int) {
@@ -68,6 +68,35 @@ import Tokenizers
         let (a, _) = Self.run(reused)
         let b = Self.run(fresh).0
         #expect(a == b)
+    }
+
+    /// `interpreter_settings.temperature` and `.seed`: temperature 0 is greedy; above it a seed
+    /// gives the same task every time (seeded afresh per command, whatever came before), and
+    /// other seeds give other draws.
+    @Test func samplingIsSeededPerCommand() throws {
+        let commands = ["pick up the red cube", "go to the blue ball", "put the ring on the cone", "look at the yellow cone"]
+        func outcomes(_ interpreter: Interpreter) throws -> [InterpretationSession.Outcome] {
+            try commands.map {
+                Self.run(try interpreter.session(command: $0, visible: ["a red cube"], deadlineNs: Self.farFuture, now: Self.clock)).0
+            }
+        }
+        let greedy = try outcomes(Self.tinyInterpreter(maxTokens: 60))
+        #expect(try outcomes(Self.tinyInterpreter(maxTokens: 60, sampling: .init(temperature: 0, seed: 9))) == greedy)
+        let warm = try Self.tinyInterpreter(maxTokens: 60, sampling: .init(temperature: 1.5, seed: 7))
+        let sampled = try outcomes(warm)
+        #expect(sampled != greedy)
+        #expect(try outcomes(warm) == sampled)  // again on the same interpreter: the seed restarts per command
+        #expect(try outcomes(Self.tinyInterpreter(maxTokens: 60, sampling: .init(temperature: 1.5, seed: 7))) == sampled)
+        #expect(try outcomes(Self.tinyInterpreter(maxTokens: 60, sampling: .init(temperature: 1.5, seed: 8))) != sampled)
+    }
+
+    @Test func badSamplingSettingsAreAConfigurationError() {
+        #expect {
+            try Self.tinyInterpreter(sampling: .init(temperature: -0.5))
+        } throws: { error in
+            guard case InterpreterError.invalidConfiguration(let why) = error else { return false }
+            return why.contains("temperature")
+        }
     }
 
     @Test func deadlineAlreadyPassedIsATimeout() throws {

@@ -68,6 +68,16 @@ enum InterpreterFixtures {
         }
     }
 
+    @Test func verbsAreReadAndAnEmptyListIsAnError() throws {
+        let shipped = try InterpreterPrompt.load(path: InterpreterFixtures.shippedPrompt)
+        #expect(shipped.verbs["pick"]?.contains("lift") == true)
+        #expect(Set(shipped.verbs.keys).isSubset(of: Set(InterpreterFixtures.actions)))
+        let path = try InterpreterFixtures.scratch("system: be brief\nverbs:\n  pick: []\n")
+        #expect {
+            try InterpreterPrompt.load(path: path)
+        } throws: { error in "\(error)".contains("verbs.pick") }
+    }
+
     @Test func missingSystemPromptIsAnError() throws {
         let path = try InterpreterFixtures.scratch("examples: []\n")
         #expect(throws: YAMLFileError.self) { try InterpreterPrompt.load(path: path) }

@@ -177,7 +177,8 @@ public enum NodeAssembly {
         do {
             return try Interpreter(
                 model: model, tokenizer: tokenizer, template: ChatTemplate.of(model: path).template, prompt: prompt,
-                settings: .init(actions: launch.actions, maxTokens: settings.maxTokens),
+                settings: .init(actions: launch.actions, maxTokens: settings.maxTokens,
+                                sampling: SamplingSettings(temperature: Float(settings.temperature), seed: settings.seed)),
                 vision: vision.map { Interpreter.Vision(encoder: $0.encoder, reduction: $0.reduction) })
         } catch {
             throw NodeAssemblyError("models.interpreter: \(error)")

@@ -342,8 +342,7 @@ public final class IntentEngine: @unchecked Sendable {
         var final: (status: IntentStatus, detail: String)?
         switch outcome {
         case .interpreted(var interpreted, let text):
-            interpreted.target = phrases.resolve(interpreted.target, command: command.text)
-            interpreted.destination = interpreted.destination.map { phrases.resolve($0, command: command.text) }
+            interpreted = phrases.resolve(interpreted, command: command.text)
             logger.info("command \(command.id) \"\(command.text)\" -> \(text) -> target \"\(interpreted.target)\"")
             task = interpreted
             if frame == nil { final = (.error, "no frame yet") }
