@@ -21,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define VNNI __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define VNNI_INLINE static inline __attribute__((always_inline, target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
@@ -216,6 +217,41 @@ static void pack_task(void *context) {
     }
 }
 
+// MARK: Memory budget of all repacked copies
+
+/// Bytes all live repacked copies hold, and the most they may hold (0: not yet set,
+/// then an eighth of physical memory): a large model gets the GEMM for as many
+/// matrices as fit and keeps the dot kernels for the rest, instead of doubling its size.
+static _Atomic size_t g_packed_total;
+static _Atomic size_t g_budget;
+
+static size_t budget(void) {
+    size_t b = atomic_load(&g_budget);
+    if (!b) {
+        const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        b = pages > 0 && page > 0 ? (size_t)pages / 8 * (size_t)page : (size_t)1 << 30;
+        size_t expected = 0;
+        if (!atomic_compare_exchange_strong(&g_budget, &expected, b)) b = expected;
+    }
+    return b;
+}
+
+void sl_qg_set_budget(size_t bytes) { atomic_store(&g_budget, bytes); }
+
+size_t sl_qg_get_budget(void) { return budget(); }
+
+size_t sl_qg_total_bytes(void) { return atomic_load(&g_packed_total); }
+
+/// Reserves `bytes` of the budget; 0 when they do not fit.
+static int reserve(size_t bytes) {
+    const size_t limit = budget();
+    size_t total = atomic_load(&g_packed_total);
+    do {
+        if (bytes > limit || total > limit - bytes) return 0;
+    } while (!atomic_compare_exchange_weak(&g_packed_total, &total, total + bytes));
+    return 1;
+}
+
 sl_qg_weights *sl_qg_pack(int type, const void *w, size_t row_bytes, int rows, int k, int threads) {
     if (!sl_qg_supports(type) || rows <= 0 || k <= 0) return NULL;
     const int block = is_legacy(type) ? 32 : 256;
@@ -229,8 +265,13 @@ sl_qg_weights *sl_qg_pack(int type, const void *w, size_t row_bytes, int rows, i
     g->blocks = k / block;
     g->block_bytes = is_legacy(type) ? LEGACY_BYTES : type == T_Q4_K ? Q4K_BYTES : Q6K_BYTES;
     g->panel_bytes = g->block_bytes * (size_t)g->blocks;
+    if (!reserve(g->panel_bytes * (size_t)g->panels)) {
+        free(g);
+        return NULL;
+    }
     g->data = aligned_alloc(64, g->panel_bytes * (size_t)g->panels);
     if (!g->data) {
+        atomic_fetch_sub(&g_packed_total, g->panel_bytes * (size_t)g->panels);
         free(g);
         return NULL;
     }
@@ -243,6 +284,7 @@ sl_qg_weights *sl_qg_pack(int type, const void *w, size_t row_bytes, int rows, i
 
 void sl_qg_free(sl_qg_weights *g) {
     if (!g) return;
+    atomic_fetch_sub(&g_packed_total, g->panel_bytes * (size_t)g->panels);
     free(g->data);
     free(g);
 }

@@ -8,7 +8,8 @@ import Testing
 /// in for: per output the same integer block sums, so equal up to the float
 /// rounding of the blocks' combination. Every type the GEMM takes, row counts
 /// that are not a multiple of its 16-row panels, 1...n columns, k up to 4864.
-@Suite(.enabled(if: sl_qg_supports(12) != 0, "needs AVX-512 VNNI"))
+/// Serialized: the budget test lowers the process-wide budget for a moment.
+@Suite(.enabled(if: sl_qg_supports(12) != 0, "needs AVX-512 VNNI"), .serialized)
 struct PrefillGEMMTests {
     static let types: [GGMLType] = [.q4_0, .q5_0, .q8_0, .q4_K, .q6_K]
 
@@ -86,5 +87,28 @@ struct PrefillGEMMTests {
         let typical = (single.map { Double($0 * $0) }.reduce(0, +) / Double(single.count)).squareRoot()
         let worst = zip(single, batch).map { abs(Double($0) - Double($1)) }.max() ?? .nan
         #expect(worst <= 1e-5 * typical, "\(worst) vs \(typical)")
+    }
+
+    /// A matrix whose copy would exceed the memory budget is not repacked and
+    /// keeps the dot kernels: the same numbers as one column at a time, bit for bit.
+    @Test func overBudgetMatrixKeepsTheDotKernels() {
+        var rng = SplitMix64(seed: 8)
+        let rows = 20, columns = 512, count = 6
+        let matrix = NativeKernelTests.randomMatrix(.q4_K, rows: rows, columns: columns, using: &rng)
+        let x = (0..<(columns * count)).map { _ in Float.random(in: -1...1, using: &rng) }
+        var single = [Float](repeating: .nan, count: rows * count), batch = single
+        x.withUnsafeBufferPointer { xs in
+            single.withUnsafeMutableBufferPointer { ys in
+                for c in 0..<count { matrix.multiply(xs.baseAddress! + c * columns, into: ys.baseAddress! + c * rows) }
+            }
+        }
+        let budget = sl_qg_get_budget()
+        sl_qg_set_budget(1)
+        x.withUnsafeBufferPointer { xs in batch.withUnsafeMutableBufferPointer { matrix.multiply(xs.baseAddress!, count: count, into: $0.baseAddress!) } }
+        sl_qg_set_budget(budget)
+        #expect(matrix.prefillBytes == 0)
+        // The 4-column tiles of the dot kernels: bit for bit the one-column results.
+        #expect(batch == single)
+        #expect(sl_qg_get_budget() == budget)
     }
 }

@@ -82,6 +82,14 @@ int sl_qg_supports(int type);
 /// The result does not refer to `w`; free it with sl_qg_free.
 sl_qg_weights *sl_qg_pack(int type, const void *w, size_t row_bytes, int rows, int k, int threads);
 void sl_qg_free(sl_qg_weights *weights);
+
+/// The most bytes all repacked copies together may hold (default: an eighth of
+/// physical memory); sl_qg_pack returns NULL for a matrix that does not fit, and
+/// that matrix keeps the dot kernels. Lowering it frees nothing already packed.
+void sl_qg_set_budget(size_t bytes);
+size_t sl_qg_get_budget(void);
+/// Bytes all live repacked copies hold.
+size_t sl_qg_total_bytes(void);
 /// Bytes the repacked weights hold.
 size_t sl_qg_bytes(const sl_qg_weights *weights);
 
