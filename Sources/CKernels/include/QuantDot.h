@@ -67,6 +67,40 @@ int sl_q_matmul(int type, int level, int threads, const void *w, size_t row_byte
 void sl_q_set_threads(int threads);
 int sl_q_get_threads(void);
 
+// MARK: Int8 prefill GEMM (quant_gemm_vnni.c, AVX-512 VNNI)
+
+/// Weight rows repacked for the prefill GEMM: panels of 16 rows, values as
+/// unsigned bytes interleaved 4 at a time, scales as int32 / float per row.
+typedef struct sl_qg_weights sl_qg_weights;
+
+/// 1 when this CPU runs the GEMM for `type` (Q4_0, Q5_0, Q8_0, Q4_K, Q6_K).
+int sl_qg_supports(int type);
+
+/// Repacks `rows` rows of `k` values (GGUF blocks, `row_bytes` apart) on up to
+/// `threads` threads (<= 0: sl_q_get_threads()). NULL when the type or CPU is
+/// not supported, k is not a whole number of blocks, or memory is short.
+/// The result does not refer to `w`; free it with sl_qg_free.
+sl_qg_weights *sl_qg_pack(int type, const void *w, size_t row_bytes, int rows, int k, int threads);
+void sl_qg_free(sl_qg_weights *weights);
+
+/// The most bytes all repacked copies together may hold (default: an eighth of
+/// physical memory); sl_qg_pack returns NULL for a matrix that does not fit, and
+/// that matrix keeps the dot kernels. Lowering it frees nothing already packed.
+void sl_qg_set_budget(size_t bytes);
+size_t sl_qg_get_budget(void);
+/// Bytes all live repacked copies hold.
+size_t sl_qg_total_bytes(void);
+/// Bytes the repacked weights hold.
+size_t sl_qg_bytes(const sl_qg_weights *weights);
+
+/// y[c * ldy + r] = row r · column c for every row and c < count, from packed
+/// activation columns (sl_q8_quantize's layout, `x_stride` bytes apart).
+/// The same integer block sums as sl_q_vec_dot; returns 0 on allocation failure.
+int sl_qg_matmul(const sl_qg_weights *weights, int threads, const void *x, size_t x_stride, int count, float *y, size_t ldy);
+
+/// The same on float columns (column c at x + c * ldx), quantized in C.
+int sl_qg_matmul_f32(const sl_qg_weights *weights, int threads, const float *x, size_t ldx, int count, float *y, size_t ldy);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,11 +26,16 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public var type: GGMLType { tensor.type }
     /// The C kernels unless set otherwise (F32/F16/BF16 weights always use Swift).
     public var kernel: QuantizedKernel = .native()
+    /// The int8 prefill GEMM's copy of the weights, shared by copies of this matrix.
+    private let prefill = PrefillWeights()
 
     public init(_ tensor: GGUFTensor, kernel: QuantizedKernel = .native()) {
         self.tensor = tensor
         self.kernel = kernel
     }
+
+    /// Bytes of the weights repacked for the prefill GEMM so far (0 until a product with many columns).
+    public var prefillBytes: Int { prefill.bytes }
 
     /// Default threads of the C kernels' products (the caller plus persistent workers), 1...8.
     public static var threads: Int {
@@ -89,6 +94,13 @@ public struct QuantizedMatrix: @unchecked Sendable {
             if type.isQuantized, case .native(let level, let kernelThreads) = kernel, count > 0, !range.isEmpty {
                 // AVX2 and up: quantized in C into reused scratch, no Swift pass, no allocation.
                 let t = Int32(type.rawValue), k = Int32(columns), n = kernelThreads > 0 ? kernelThreads : threads
+                // Many columns (a prompt, image rows): the int8 GEMM on weights repacked once, at AVX-512 VNNI.
+                if count >= PrefillWeights.minimumColumns, range == 0..<rows, level == 0 || level >= 3,
+                   let packed = prefill.weights(type: t, rows: rows, columns: columns, bytes: tensor.bytes.baseAddress!,
+                                                rowBytes: tensor.rowBytes, threads: n),
+                   sl_qg_matmul_f32(packed, Int32(n), x, columns, Int32(count), y, rows) != 0 {
+                    return
+                }
                 let weights = tensor.bytes.baseAddress! + range.lowerBound * tensor.rowBytes
                 if sl_q_matmul_f32(t, Int32(level), Int32(n), weights, tensor.rowBytes, Int32(range.count), k,
                                    x, columns, Int32(count), y + range.lowerBound, rows) != 0 {
