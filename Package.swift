@@ -196,9 +196,9 @@ let package = Package(
         ),
         .testTarget(name: "CLITests", dependencies: ["Capture", "Imaging", "Messaging", "SightlineProtocol", "ThreadSupport", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles", "Imaging"], swiftSettings: swiftSettings),
-        .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles", "TestSupport", "ThreadSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Capture"], swiftSettings: swiftSettings),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Capture", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "ConfigYAML", "Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LaunchConfigTests",
@@ -212,7 +212,7 @@ let package = Package(
         ),
         .testTarget(
             name: "InterpreterTests",
-            dependencies: ["Interpreter", "Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging"],
+            dependencies: ["Interpreter", "Generation", "LanguageModel", "StructuredOutput", "Tokenizers", "ConfigYAML", "LLaVA", "Imaging", "ThreadSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -228,7 +228,7 @@ let package = Package(
         .testTarget(
             name: "NodeEngineTests",
             dependencies: [
-                "Node", "Messaging", "SightlineProtocol", "Scheduling", "Capture", "Interpreter", "Grounding", "Imaging", "LaunchConfig",
+                "Node", "Messaging", "SightlineProtocol", "Scheduling", "Capture", "Interpreter", "Grounding", "Imaging", "LaunchConfig", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

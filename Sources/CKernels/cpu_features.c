@@ -151,3 +151,17 @@ const sl_cpu_features *sl_cpu_features_current(void) {
 int sl_cpu_has(uint32_t flags) {
     return (sl_cpu_features_current()->flags & flags) == flags;
 }
+
+/// The per-core L2 size in bytes (cpuid leaf 4 on Intel, 0x80000006 on AMD), 1 MB if unknown.
+size_t sl_cpu_l2_bytes(void) {
+    unsigned a, b, c, d;
+    if (__get_cpuid(0x80000006, &a, &b, &c, &d) && (c >> 16) != 0) return (size_t)(c >> 16) * 1024;
+    for (unsigned i = 0; i < 8 && __get_cpuid_count(4, i, &a, &b, &c, &d); i++) {
+        if ((a & 0x1F) == 0) break;
+        if (((a >> 5) & 7) == 2 && (a & 0x1F) != 2) {
+            const size_t ways = (b >> 22) + 1, parts = ((b >> 12) & 0x3FF) + 1, line = (b & 0xFFF) + 1;
+            return ways * parts * line * ((size_t)c + 1);
+        }
+    }
+    return 1 << 20;
+}

@@ -16,7 +16,7 @@
 #include "QuantDot.h"
 #include "worker_pool.h"
 
-#include <cpuid.h>
+#include "CPUFeatures.h"
 #include <immintrin.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -58,30 +58,16 @@ struct sl_qg_weights {
 
 // MARK: CPU
 
-/// 1 when this CPU and OS run AVX-512 F/BW/VL/VNNI (the only CPU question this
-/// file asks besides the L2 size; meant to move to the shared CPU probe).
+/// 1 when this CPU and OS run AVX-512 F/BW/VL/VNNI (the dot kernels' level, from the shared probe).
 static int has_vnni512(void) { return sl_q_max_level() >= SL_Q_LEVEL_AVX512; }
 
-/// The per-core L2 size in bytes (cpuid leaf 4 on Intel, 0x80000006 on AMD), 1 MB if unknown.
-static size_t l2_bytes(void) {
-    unsigned a, b, c, d;
-    if (__get_cpuid(0x80000006, &a, &b, &c, &d) && (c >> 16) != 0) return (size_t)(c >> 16) * 1024;
-    for (unsigned i = 0; i < 8 && __get_cpuid_count(4, i, &a, &b, &c, &d); i++) {
-        if ((a & 0x1F) == 0) break;
-        if (((a >> 5) & 7) == 2 && (a & 0x1F) != 2) {
-            const size_t ways = (b >> 22) + 1, parts = ((b >> 12) & 0x3FF) + 1, line = (b & 0xFFF) + 1;
-            return ways * parts * line * ((size_t)c + 1);
-        }
-    }
-    return 1 << 20;
-}
 
 static _Atomic size_t g_l2;
 
 static size_t cached_l2(void) {
     size_t v = atomic_load_explicit(&g_l2, memory_order_relaxed);
     if (!v) {
-        v = l2_bytes();
+        v = sl_cpu_l2_bytes();
         if (v < 256 * 1024) v = 256 * 1024;
         if (v > 4 << 20) v = 4 << 20;
         atomic_store_explicit(&g_l2, v, memory_order_relaxed);

@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import TestSupport
 import Testing
+import ThreadSupport
 
 /// A reproducible fuzz run of the `sightline` binary over the files it reads and the options it
 /// takes: model configs, preprocessor configs, safetensors and GGUF headers, tokenizer files,
@@ -40,7 +41,12 @@ struct CLIFuzzTests {
     ]
 
     @Test(.timeLimit(.minutes(30)))
-    func fuzzTheCommandLine() throws {
+    func fuzzTheCommandLine() async throws {
+        // Long and blocking: on a thread of its own, not one of the cooperative pool's two.
+        try await onDedicatedThread("cli-fuzz") { try Self.fuzzTheCommandLineBody() }
+    }
+
+    static func fuzzTheCommandLineBody() throws {
         var random = SplitMix64(seed: Self.seed)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("cli-fuzz-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }

@@ -4,23 +4,6 @@ import Imaging
 import Foundation
 import Synchronization
 
-/// A clock that only moves when something sleeps on it, so tests of time
-/// (back-off, timeouts, replay pacing) are exact and instant.
-final class ManualClock: CaptureClock {
-    private let state = Mutex<(now: UInt64, sleeps: [UInt64])>((1_000_000_000, []))
-    let wallOffset: UInt64 = 1_790_000_000_000_000_000
-
-    func monotonicNs() -> UInt64 { state.withLock { $0.now } }
-    func realtimeNs() -> UInt64 { monotonicNs() + wallOffset }
-    func sleep(nanoseconds: UInt64) {
-        state.withLock {
-            $0.now += nanoseconds
-            $0.sleeps.append(nanoseconds)
-        }
-    }
-    func advance(_ ns: UInt64) { state.withLock { $0.now += ns } }
-    var sleeps: [UInt64] { state.withLock { $0.sleeps } }
-}
 
 /// One simulated USB camera.
 struct SimulatedCameraModel {

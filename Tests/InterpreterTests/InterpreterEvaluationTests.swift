@@ -5,6 +5,7 @@ import Generation
 import LanguageModel
 import Testing
 import Tokenizers
+import ThreadSupport
 
 /// The interpreter's figures on the real Qwen2.5: the commands of
 /// Tests/Fixtures/interpreter/eval_commands.json (none of them a prompt example), each with its
@@ -89,7 +90,12 @@ import Tokenizers
     }
 
     @Test(.enabled(if: InterpreterFixtures.qwenAvailable, "needs the Qwen2.5 GGUF (make models) and an optimized build"))
-    func qwenOnTheEvaluationSet() throws {
+    func qwenOnTheEvaluationSet() async throws {
+        // Long and blocking: on a thread of its own, not one of the cooperative pool's two.
+        try await onDedicatedThread("interpreter-eval") { try Self.qwenOnTheEvaluationSetBody() }
+    }
+
+    static func qwenOnTheEvaluationSetBody() throws {
         let cases = try Self.cases()
         let (labels, actions) = try Self.demoVocabulary()
         let path = InterpreterFixtures.qwenPath

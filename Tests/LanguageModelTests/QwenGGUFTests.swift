@@ -2,6 +2,7 @@ import Foundation
 import LanguageModel
 import TestSupport
 import Testing
+import ThreadSupport
 
 /// The real Qwen2.5-Coder-0.5B-Instruct Q4_K_M GGUF against llama.cpp's references
 /// (scripts/reference/make_qwen_references.py: next-token logits and 32-token greedy runs).
@@ -60,7 +61,12 @@ struct QwenGGUFTests {
         #expect(!c.tieWordEmbeddings)  // the GGUF stores output.weight
     }
 
-    @Test func nextTokenLogitsMatchLlamaCpp() throws {
+    @Test func nextTokenLogitsMatchLlamaCpp() async throws {
+        // Long and blocking: on a thread of its own, not one of the cooperative pool's two.
+        try await onDedicatedThread("qwen-logits") { try Self.nextTokenLogitsMatchLlamaCppBody() }
+    }
+
+    static func nextTokenLogitsMatchLlamaCppBody() throws {
         let prompts = try LMFixtures.decode(Prompts.self, Self.directory + "prompts.json")
         let lm = try Self.load()
         for prompt in prompts.prompts {
@@ -83,7 +89,12 @@ struct QwenGGUFTests {
     static let nearTieLogitGap: Float = 0.15
 
     /// Teacher-forced on llama.cpp's token path, so every step is compared, also after a near tie.
-    @Test func greedyContinuationsMatchLlamaCpp() throws {
+    @Test func greedyContinuationsMatchLlamaCpp() async throws {
+        // Long and blocking: on a thread of its own, not one of the cooperative pool's two.
+        try await onDedicatedThread("qwen-greedy") { try Self.greedyContinuationsMatchLlamaCppBody() }
+    }
+
+    static func greedyContinuationsMatchLlamaCppBody() throws {
         let greedy = try LMFixtures.decode(Greedy.self, Self.directory + "greedy.json")
         let lm = try Self.load()
         var nearTies = 0
@@ -116,7 +127,12 @@ struct QwenGGUFTests {
 
     /// Free-running greedy decoding (what `generate` does) follows llama.cpp's path up to its
     /// first near tie, and exactly when it has none.
-    @Test func freeRunningGreedyLeavesLlamaCppOnlyAtNearTies() throws {
+    @Test func freeRunningGreedyLeavesLlamaCppOnlyAtNearTies() async throws {
+        // Long and blocking: on a thread of its own, not one of the cooperative pool's two.
+        try await onDedicatedThread("qwen-greedy") { try Self.freeRunningGreedyLeavesLlamaCppOnlyAtNearTiesBody() }
+    }
+
+    static func freeRunningGreedyLeavesLlamaCppOnlyAtNearTiesBody() throws {
         let greedy = try LMFixtures.decode(Greedy.self, Self.directory + "greedy.json")
         let lm = try Self.load()
         for result in greedy.results {

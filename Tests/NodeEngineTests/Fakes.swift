@@ -14,17 +14,6 @@ import Synchronization
 // of swift-nio's EmbeddedEventLoop: nothing runs unless the test says so, so every interleaving a
 // test builds is exactly the one that happens.
 
-/// Time moves only when the test says so.
-final class ManualClock: CaptureClock {
-    private let ns = Mutex<UInt64>(1_000_000_000)
-    static let realtimeOffset: UInt64 = 1_795_000_000_000_000_000
-
-    func monotonicNs() -> UInt64 { ns.withLock { $0 } }
-    func realtimeNs() -> UInt64 { monotonicNs() + Self.realtimeOffset }
-    func sleep(nanoseconds: UInt64) { advance(ns: nanoseconds) }
-    func advance(ms: Double) { advance(ns: UInt64(ms * 1e6)) }
-    func advance(ns delta: UInt64) { ns.withLock { $0 += delta } }
-}
 
 /// The compute executor without its thread: jobs wait until the test runs them.
 final class ManualExecutor: JobExecutor {
@@ -362,15 +351,3 @@ final class LatestFrame: Sendable {
     }
 }
 
-/// A small seeded generator (SplitMix64), so a failing trial can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

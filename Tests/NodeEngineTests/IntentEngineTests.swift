@@ -1,3 +1,4 @@
+import Capture
 import Grounding
 import Interpreter
 import Messaging
@@ -5,6 +6,7 @@ import Node
 import Scheduling
 import SightlineProtocol
 import Synchronization
+import TestSupport
 import Testing
 
 /// The intent engine in-process, with fakes for the executor, interpreter, grounder, publisher

@@ -4,14 +4,6 @@ import Scheduling
 import Synchronization
 import Testing
 
-/// A clock that moves only when the test says so.
-final class ManualClock: CaptureClock {
-    private let now = Mutex<UInt64>(1_000_000_000)
-    func monotonicNs() -> UInt64 { now.withLock { $0 } }
-    func realtimeNs() -> UInt64 { monotonicNs() + 1_790_000_000_000_000_000 }
-    func sleep(nanoseconds: UInt64) { advance(nanoseconds) }
-    func advance(_ ns: UInt64) { now.withLock { $0 += ns } }
-}
 
 /// The levels the executor's observer was told, in order.
 final class LevelLog: @unchecked Sendable {

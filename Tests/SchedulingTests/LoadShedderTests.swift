@@ -1,4 +1,5 @@
 import Scheduling
+import TestSupport
 import Testing
 
 private let ms: UInt64 = 1_000_000
@@ -29,20 +30,6 @@ private func timeToNone(_ shedder: inout LoadShedder, from start: UInt64, limit:
     return nil
 }
 
-/// A tiny deterministic generator (splitmix64), so every run sees the same "random" rounds.
-private struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next(in range: ClosedRange<UInt64>) -> UInt64 {
-        range.lowerBound + next() % (range.upperBound - range.lowerBound + 1)
-    }
-}
 
 @Suite struct LoadShedderTests {
     @Test func escalatesInTheDocumentedOrderOneStepPerRunOfOverloadedReports() {
@@ -120,7 +107,7 @@ private struct SplitMix {
     func loadIdleCyclesAlwaysRecoverWithinFiveSeconds(idleSceneJobsReport: Bool) {
         var shedder = LoadShedder()
         var cadence = SceneCadence(intervalNs: 500 * ms, probeIntervalNs: second)
-        var random = SplitMix(state: idleSceneJobsReport ? 7 : 11)
+        var random = SeededGenerator(seed: idleSceneJobsReport ? 7 : 11)
         var now: UInt64 = second
         var peaks: [ShedLevel] = []
         for _ in 0..<10 {

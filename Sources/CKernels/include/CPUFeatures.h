@@ -7,6 +7,7 @@
 #ifndef SIGHTLINE_CPU_FEATURES_H
 #define SIGHTLINE_CPU_FEATURES_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -73,6 +74,10 @@ const sl_cpu_features *sl_cpu_features_current(void);
 
 /// 1 when every bit of `flags` is set for this CPU.
 int sl_cpu_has(uint32_t flags);
+
+/// The per-core L2 cache size in bytes (cpuid leaf 0x80000006 on AMD, leaf 4 on Intel),
+/// 1 MiB when the CPU does not say: what the int8 prefill GEMM blocks its columns to.
+size_t sl_cpu_l2_bytes(void);
 
 #ifdef __cplusplus
 }
