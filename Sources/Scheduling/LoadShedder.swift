@@ -3,7 +3,7 @@
 ///
 /// 1. skip scene scoring (the `scene` topic slows to the occasional probe; grounding continues);
 /// 2. ground at a lower resolution (fewer, coarser windows);
-/// 3. reject new commands with `busy`.
+/// 3. reject new commands with `busy` (while the interpreter is taken: see `IntentEngine`).
 public enum ShedLevel: Int, Sendable, Comparable, Codable, CaseIterable {
     case none = 0
     case skipSceneScoring = 1

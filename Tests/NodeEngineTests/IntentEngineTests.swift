@@ -319,10 +319,11 @@ struct IntentEngineTests {
         #expect(!h.door.shedding)
     }
 
-    @Test("Shed level 3 -> busy; back open when the level falls, on the next frame without any command")
+    @Test("Shed level 3 -> busy while the interpreter is taken; back open when the level falls, on the next frame without any command")
     func admissionShedLevel() throws {
         let h = try EngineHarness()
         h.newFrame()
+        h.send("pick up the red cube")  // interpreting
         #expect(!h.door.shedding)
         h.executor.shedLevel = .rejectCommands
         h.newFrame()
@@ -330,6 +331,30 @@ struct IntentEngineTests {
         h.executor.shedLevel = .skipSceneScoring
         h.newFrame()
         #expect(!h.door.shedding)
+    }
+
+    /// The load at level 3 is the active intents' re-grounding; a new command supersedes them,
+    /// so with the interpreter idle it is let in (refusing it would keep the load).
+    @Test("Shed level 3 with the interpreter idle: a new command is admitted and supersedes the active intent")
+    func admissionShedLevelIdleInterpreter() throws {
+        let h = try EngineHarness()
+        h.grounder.answer("the red cube", Self.redCube)
+        h.newFrame()
+        let first = h.send("pick up the red cube")
+        h.executor.runUntilIdle()
+        #expect(!h.intents(for: first.id).isEmpty)
+        h.executor.shedLevel = .rejectCommands
+        h.newFrame()
+        #expect(!h.door.shedding)
+        let second = h.send("push the blue ball")
+        #expect(h.door.shedding)  // now a command holds the interpreter
+        let before = h.intents(for: first.id).count
+        h.executor.runUntilIdle()
+        h.newFrame()
+        h.executor.runUntilIdle()
+        #expect(h.intents(for: first.id).count == before, "the superseded intent is not re-grounded")
+        #expect(!h.intents(for: second.id).isEmpty)
+        #expect(!h.door.shedding, "the interpreter is free again")
     }
 
     @Test("A stalled start (compute queue full) ends its session and answers error; the next command runs")

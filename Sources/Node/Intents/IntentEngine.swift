@@ -230,11 +230,16 @@ public final class IntentEngine: @unchecked Sendable {
     /// Ended by a stop accepted after it. Under `lock`.
     private func isEnded(_ command: AcceptedCommand) -> Bool { command.sequence < stopSequence }
 
-    /// Busy at the door when the interpreter's queue is full or the node sheds its last step.
-    /// Under `lock`; also called on every frame, so a falling shed level reopens the door
-    /// without waiting for a command event.
+    /// Busy at the door when the interpreter's queue is full, or when the node sheds its last step
+    /// while a command already waits for or holds the interpreter. With the interpreter idle a new
+    /// command is let in even at that level: it supersedes the active intents, whose re-grounding
+    /// is the load, so refusing it would keep the load and leave the operator unable to redirect
+    /// the robot. Under `lock`; also called on every frame, so a falling shed level (or a finished
+    /// interpretation) reopens the door without waiting for a command event.
     private func updateAdmission() {
-        commandServer.setShedding(waiting.count >= settings.commandQueueDepth || executor.shedLevel >= .rejectCommands)
+        let interpreterTaken = interpreting != nil || !waiting.isEmpty
+        commandServer.setShedding(waiting.count >= settings.commandQueueDepth
+            || (executor.shedLevel >= .rejectCommands && interpreterTaken))
     }
 
     /// Ends every command accepted before `command` and publishes the stop's intent, in one step.
