@@ -198,7 +198,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizers", "ModelFiles", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Kernels", "ModelFiles", "TestSupport", "ThreadSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "GenerationTests", dependencies: ["Generation", "LanguageModel", "Tokenizers", "ModelFiles"], swiftSettings: swiftSettings),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Capture", "TestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Capture", "Imaging"], swiftSettings: swiftSettings),
         .testTarget(name: "CalibrationTests", dependencies: ["Calibration", "ConfigYAML", "Imaging", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LaunchConfigTests",

@@ -1,5 +1,6 @@
 import Capture
 import Grounding
+import Imaging
 import Interpreter
 import Messaging
 import Node
@@ -124,7 +125,7 @@ struct IntentEngineTests {
     /// intent; every stop publishes one intent; the interpreter is never left busy.
     @Test("Randomised: nothing accepted before a stop is published after it", arguments: [0x5EED_0001 as UInt64, 0x5EED_0002])
     func randomisedStopOrdering(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var totalStops = 0, totalPublished = 0
         for _ in 0..<50 {
             let h = try EngineHarness(interpreterSteps: Int.random(in: 1...4, using: &rng))

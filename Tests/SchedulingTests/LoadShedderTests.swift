@@ -1,5 +1,5 @@
+import Imaging
 import Scheduling
-import TestSupport
 import Testing
 
 private let ms: UInt64 = 1_000_000
@@ -107,7 +107,7 @@ private func timeToNone(_ shedder: inout LoadShedder, from start: UInt64, limit:
     func loadIdleCyclesAlwaysRecoverWithinFiveSeconds(idleSceneJobsReport: Bool) {
         var shedder = LoadShedder()
         var cadence = SceneCadence(intervalNs: 500 * ms, probeIntervalNs: second)
-        var random = SeededGenerator(seed: idleSceneJobsReport ? 7 : 11)
+        var random = SplitMix64(seed: idleSceneJobsReport ? 7 : 11)
         var now: UInt64 = second
         var peaks: [ShedLevel] = []
         for _ in 0..<10 {
@@ -281,5 +281,12 @@ private func timeToNone(_ shedder: inout LoadShedder, from start: UInt64, limit:
         #expect(cadence.decide(capturedNs: 100 * second, level: .none) == .score)
         #expect(cadence.decide(capturedNs: 100 * second + ms, level: .none) == .tooSoon)
         #expect(cadence.decide(capturedNs: 3 * second, level: .none) == .score)
+    }
+}
+
+extension SplitMix64 {
+    /// A value in `range` (modulo reduction: the slight bias does not matter here).
+    mutating func next(in range: ClosedRange<UInt64>) -> UInt64 {
+        range.lowerBound + next() % (range.upperBound - range.lowerBound + 1)
     }
 }
