@@ -90,7 +90,8 @@ public enum BLASCoreDecision: Sendable, Equatable {
             // robot for nothing, so decide as for no request (restarting replaces the value).
             var unset = facts
             unset.request = nil
-            if case .restart = decide(unset) { return decide(unset) }
+            let automatic = decide(unset)
+            if case .restart = automatic { return automatic }
             return .warn("OPENBLAS_CORETYPE=\(name) is not a core this OpenBLAS has; it was ignored and "
                 + "\(facts.runningCore) runs, which fits this CPU")
         }
